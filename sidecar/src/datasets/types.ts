@@ -33,11 +33,26 @@ export interface DatasetDiagnostic {
     fix?: FixHint;
 }
 
-/** Custom column names, e.g. SciQ: { question: "question", answer: "correct_answer", context: "support" }. */
+/**
+ * Custom column names, e.g. SciQ: { format: "qa", fields: { question: "question", answer: "correct_answer", context: "support" } }.
+ * PubMedQA: { format: "qa", fields: { question: "question", answer: ["final_decision", "long_answer"] } }.
+ */
 export interface ColumnMapping {
     format: DatasetFormat;
-    /** Maps the format's canonical field name to the user's key name. */
-    fields: Record<string, string>;
+    /**
+     * Maps the format's canonical field name (chat: messages; instruction: instruction, input, output;
+     * prompt-completion: prompt, completion; text: text; qa: question, answer, context) to the user's key name.
+     * A list joins several of the user's fields, in order, separated by a blank line.
+     */
+    fields: Record<string, string | string[]>;
+}
+
+/** Per-glob settings, e.g. the `loraStudio.datasetFormats` setting: `{ "glob": "data/sciq/**", "format": "qa", "columnMapping": … }`. */
+export interface FormatOverride {
+    /** Matched against the workspace-relative path with `/` separators; supports `*`, `**`, `?` and `{a,b}`. */
+    glob: string;
+    format: FormatSetting;
+    columnMapping?: ColumnMapping;
 }
 
 export interface ValidateOptions {
@@ -47,6 +62,23 @@ export interface ValidateOptions {
     maxDiagnostics?: number;
     /** Lines longer than this many characters are flagged. */
     maxLineLength?: number;
+    /**
+     * True when the text was decoded from bytes that were not valid UTF-8 (see decodeDatasetBytes): U+FFFD characters
+     * are then reported as invalid bytes (error) rather than as a suspicious character (warning).
+     */
+    decodedFromInvalidUtf8?: boolean;
+}
+
+/** One chat message; every format normalizes to a list of these. */
+export interface ChatMessage {
+    role: "system" | "user" | "assistant";
+    content: string;
+}
+
+/** Any example in the common shape the pipeline consumes. `raw` marks the text format: no chat template, train on all of it. */
+export interface NormalizedExample {
+    messages: ChatMessage[];
+    raw?: boolean;
 }
 
 /** What the preview and the pipeline learn about each line. */

@@ -1,0 +1,129 @@
+// Benchmark of one LoRA training step of the native engine (forward + backward + AdamW) on a ~50–100M-parameter
+// llama shape, for an F32 base and its Q4_0 and Q4_K_M quantizations.
+//   npm run build && node out/bench/engine-step.mjs [--tokens N] [--steps N] [--threads N]
+// Each base runs in its own child process so peak RSS belongs to that base alone. Reports the median step time,
+// tokens/s and peak RSS. The PyTorch CPU reference on the same shape and tokens is added by the oracle side
+// (test/oracle/), which calls benchEngineStep() / benchTokens() from here so both measure the same work.
+// Goal (issue 2): ≥ 1.0× PyTorch CPU tokens/s on the Q4 bases.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadEngine, packageRoot, type MicroBatch, type QuantizeType } from "../sidecar/src/engine";
+import { makeTinyModel } from "../sidecar/src/tinyModel/makeTinyModel";
+import { BENCH_SHAPE } from "../sidecar/src/tinyModel/shape";
+
+export interface EngineStepBenchOptions {
+    modelPath: string;
+    /** Tokens in the micro-batch (one sequence, every row labelled but the last). Default 176, as the spike. */
+    nTokens?: number;
+    /** Timed steps (median reported); one untimed warm-up step runs first. */
+    steps?: number;
+    threads?: number;
+    rank?: number;
+}
+
+export interface EngineStepBenchResult {
+    modelPath: string;
+    fileType: string;
+    nParams: number;
+    nTokens: number;
+    medianStepMs: number;
+    tokensPerSecond: number;
+    /** Peak RSS of the whole process so far (run one base per process). */
+    peakRssBytes: number;
+}
+
+/** The benchmark's token ids: deterministic, the same for the engine and the PyTorch reference. */
+export function benchTokens(nTokens: number, seed = 1): number[] {
+    let x = seed >>> 0;
+    return Array.from({ length: nTokens }, () => {
+        x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+        return 100 + (x % 30000);
+    });
+}
+
+export function benchBatch(nTokens: number): MicroBatch {
+    const tokens = benchTokens(nTokens);
+    return {
+        tokens: Int32Array.from(tokens),
+        positions: Int32Array.from(tokens.map((_, i) => i)),
+        seqIds: new Int32Array(nTokens),
+        labels: Int32Array.from(tokens.map((_, i) => (i + 1 < nTokens ? tokens[i + 1]! : -1)))
+    };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function benchEngineStep(opts: EngineStepBenchOptions): Promise<EngineStepBenchResult> {
+    const nTokens = opts.nTokens ?? 176;
+    const engine = await loadEngine();
+    const model = await engine.loadModel(opts.modelPath, { threads: opts.threads ?? 2, nCtx: nTokens });
+    const trainer = await model.createTrainer(
+        { rank: opts.rank ?? 8, alpha: 16, dropout: 0, seed: 1 },
+        { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradClip: 0, schedule: "constant", warmupSteps: 0, totalSteps: 1000, gradAccum: 1 }
+    );
+    const batch = benchBatch(nTokens);
+    await trainer.step(batch); // warm-up: graph allocation, page-in of the mapped base
+    const times: number[] = [];
+    for (let i = 0; i < (opts.steps ?? 5); i++) {
+        const t0 = performance.now();
+        await trainer.step(batch);
+        times.push(performance.now() - t0);
+    }
+    const info = model.info;
+    trainer.dispose();
+    model.dispose();
+    const ms = median(times);
+    return {
+        modelPath: opts.modelPath, fileType: info.fileType, nParams: info.nParams, nTokens, medianStepMs: ms,
+        tokensPerSecond: (nTokens * 1000) / ms, peakRssBytes: process.resourceUsage().maxRSS * 1024
+    };
+}
+
+/** F32 bench model plus its quantizations, cached under .cache/bench/. */
+export async function benchModels(): Promise<Record<"f32" | QuantizeType, string>> {
+    const dir = join(packageRoot(), ".cache", "bench");
+    mkdirSync(dir, { recursive: true });
+    const f32 = join(dir, "bench-f32.gguf");
+    if (!existsSync(f32)) makeTinyModel({ out: f32, quant: "f32", shape: BENCH_SHAPE, seed: 1 });
+    const engine = await loadEngine();
+    const out = { f32 } as Record<"f32" | QuantizeType, string>;
+    for (const q of ["q4_0", "q4_k_m"] as const) {
+        out[q] = join(dir, `bench-${q}.gguf`);
+        if (!existsSync(out[q])) await engine.quantizeModel(f32, out[q], q);
+    }
+    return out;
+}
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: { child: { type: "string" }, tokens: { type: "string" }, steps: { type: "string" }, threads: { type: "string" } }
+    });
+    const common = {
+        nTokens: Number(values.tokens ?? 176),
+        steps: Number(values.steps ?? 5),
+        threads: Number(values.threads ?? 2)
+    };
+    if (values.child) {
+        process.stdout.write(JSON.stringify(await benchEngineStep({ modelPath: values.child, ...common })) + "\n");
+        return;
+    }
+    const models = await benchModels();
+    console.log(`engine LoRA step, r=8 on all seven modules, ${common.nTokens} tokens, ${common.threads} threads, median of ${common.steps}`);
+    for (const [name, path] of Object.entries(models)) {
+        const args = [process.argv[1]!, "--child", path, "--tokens", String(common.nTokens), "--steps", String(common.steps), "--threads", String(common.threads)];
+        const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+        if (r.status !== 0) throw new Error(`bench child for ${name} failed (${r.status})`);
+        const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as EngineStepBenchResult;
+        console.log(`${name.padEnd(7)} ${(res.nParams / 1e6).toFixed(1)}M params  step ${res.medianStepMs.toFixed(0).padStart(5)} ms  ` +
+            `${res.tokensPerSecond.toFixed(0).padStart(6)} tokens/s  peak RSS ${(res.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+}
+
+if (process.argv[1]?.endsWith("engine-step.mjs")) {
+    main().catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+    });
+}

@@ -1,0 +1,42 @@
+// The base model's real tokenizer, loaded with node-llama-cpp in vocab-only mode (no weights, a few MB).
+// Only the language server process loads it, never the extension host: a native crash here costs the
+// server, which the client restarts, not the editor. node-llama-cpp is ESM-only, so it comes in through a
+// dynamic import() that esbuild leaves alone (it is external in scripts/build.mjs).
+import { existsSync } from "node:fs";
+
+interface VocabModel {
+    tokenize(text: string, specialTokens?: boolean): readonly unknown[];
+    dispose(): Promise<void>;
+}
+
+export class TokenCounter {
+    private constructor(readonly modelPath: string, private readonly model: VocabModel) {}
+
+    /** Loads the tokenizer of `modelPath`; throws an Error that says what to fix. */
+    static async load(modelPath: string): Promise<TokenCounter> {
+        if (!existsSync(modelPath)) {
+            throw new Error(`loraStudio.baseModel: ${modelPath} does not exist. Set it to the path of a GGUF model file.`);
+        }
+        const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+        // build "never": a missing prebuilt must fail fast with a message, not compile llama.cpp inside the editor.
+        const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+        try {
+            const model = await llama.loadModel({ modelPath, vocabOnly: true, gpuLayers: 0 });
+            return new TokenCounter(modelPath, model);
+        } catch (error) {
+            throw new Error(`loraStudio.baseModel: could not read the tokenizer of ${modelPath} (${error instanceof Error ? error.message : String(error)}). Is it a GGUF model file?`);
+        }
+    }
+
+    /** Token count of plain text, without BOS/EOS or special-token parsing. */
+    count(text: string): number {
+        return this.model.tokenize(text, false).length;
+    }
+
+    async dispose(): Promise<void> {
+        await this.model.dispose();
+    }
+}
+
+/** Fixed cost per message of a chat template (role header and end token), used on top of the content tokens. */
+export const TEMPLATE_TOKENS_PER_MESSAGE = 4;

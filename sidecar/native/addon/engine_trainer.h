@@ -1,0 +1,95 @@
+// LoRA training on one frozen base model: a dedicated llama_context with a trainable adapter attached,
+// plus the optimizer. The optimizer runs here on host copies of the (small) adapter tensors instead of
+// inside ggml-opt, because ggml-opt indexes its accumulators and moments by graph node position (the graph
+// must never change shape), cannot expose its state by tensor for checkpoints, and has no global-norm
+// clipping, schedules or non-finite checks. The forward and backward passes stay on the backend (CPU or
+// GPU); only adapter-sized gradients cross to the host once per micro-batch.
+#pragma once
+
+#include "engine_model.h"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// B = batch tokens (one micro-batch, several packed sequences), V = vocabulary
+struct engine_batch {
+    std::vector<int32_t> tokens;    // [B]
+    std::vector<int32_t> positions; // [B] consecutive within each sequence
+    std::vector<int32_t> seq_ids;   // [B] packed sequences never attend to each other
+    std::vector<int32_t> labels;    // [B] target token of the logits at row i, -1 = masked
+};
+
+struct engine_adapter_options {
+    int32_t                  rank    = 8;
+    float                    alpha   = 16.0f;
+    float                    dropout = 0.0f;
+    std::vector<std::string> target_modules; // attn_q, attn_k, attn_v, attn_o, ffn_gate, ffn_up, ffn_down
+    uint64_t                 seed    = 0;
+};
+
+struct engine_optimizer_options {
+    double      lr           = 1e-4;
+    double      beta1        = 0.9;
+    double      beta2        = 0.999;
+    double      eps          = 1e-8;
+    double      weight_decay = 0.0;
+    double      grad_clip    = 0.0; // 0 = off
+    std::string schedule     = "constant"; // cosine | linear | constant
+    int64_t     warmup_steps = 0;
+    int64_t     total_steps  = 1;
+    int32_t     grad_accum   = 1;
+};
+
+struct engine_step_result {
+    double  loss           = 0.0;
+    double  grad_norm      = -1.0; // < 0: no optimizer step this call
+    int32_t tokens         = 0;
+    int32_t trained_tokens = 0;
+    int64_t optimizer_step = 0;
+    double  lr             = 0.0;
+    bool    applied_update = false;
+};
+
+struct engine_param {
+    std::string          name;  // GGUF adapter tensor name, e.g. blk.0.attn_q.weight.lora_a
+    std::vector<int64_t> shape; // numpy order (row-major): [ne1, ne0]
+    struct ggml_tensor * tensor = nullptr;
+    std::vector<float>   value; // host copy of the tensor
+    std::vector<float>   m, v;  // AdamW moments
+    std::vector<float>   acc;   // gradient accumulated over the micro-batches of the current optimizer step
+    std::vector<float>   grad;  // scratch: gradient of the last micro-batch
+};
+
+struct engine_trainer {
+    engine_model *             model   = nullptr;
+    llama_context *            ctx     = nullptr;
+    llama_adapter_lora *       adapter = nullptr;
+    engine_adapter_options     adapter_opts;
+    engine_optimizer_options   opt;
+    std::vector<engine_param>  params;
+    int64_t                    optimizer_step = 0; // updates applied so far
+    int32_t                    micro_in_accum = 0; // micro-batches accumulated towards the next update
+    uint64_t                   rng_state      = 0; // dropout mask seeds; saved in checkpoints
+    bool                       diverged       = false; // a non-finite loss or gradient was seen: saving is refused
+    std::atomic<bool>          cancel_requested { false };
+};
+
+// Throws engine_error. The trainer keeps a pointer to the model: free the trainer first.
+engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_options & adapter, const engine_optimizer_options & opt);
+void             engine_trainer_free(engine_trainer * trainer);
+
+void               engine_batch_check(const engine_trainer * trainer, const engine_batch & batch, bool need_labels);
+engine_step_result engine_trainer_step(engine_trainer * trainer, const engine_batch & batch);
+double             engine_trainer_eval_loss(engine_trainer * trainer, const engine_batch & batch, int32_t * n_labels);
+std::vector<float> engine_trainer_eval_logits(engine_trainer * trainer, const engine_batch & batch);
+double             engine_trainer_compute_gradients(engine_trainer * trainer, const engine_batch & batch); // into params[i].grad
+
+// The learning rate of update number `step` (0-based): linear warmup over warmup_steps, then the schedule.
+double engine_lr_at(const engine_optimizer_options & opt, int64_t step);
+
+void        engine_trainer_save_adapter(engine_trainer * trainer, const std::string & path);
+void        engine_trainer_save_checkpoint(engine_trainer * trainer, const std::string & path, const std::string & data_cursor);
+std::string engine_trainer_load_checkpoint(engine_trainer * trainer, const std::string & path); // returns the data cursor
+uint64_t    engine_trainer_bytes(const engine_trainer * trainer);

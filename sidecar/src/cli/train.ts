@@ -1,0 +1,183 @@
+// `lora-studio train`: drives the same sidecar process the extension uses, over JSON-RPC through the
+// same SidecarSupervisor, and draws its progress in the terminal. Ctrl+C cancels: the sidecar saves a
+// checkpoint and the adapter before the command exits.
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { SidecarSupervisor } from "../client/supervisor";
+import {
+    RunCancelRequest,
+    RunFailedNotification,
+    RunFinishedNotification,
+    RunProgressNotification,
+    RunResumeRequest,
+    RunStartRequest,
+    type RunFailedParams,
+    type RunFinishedParams,
+    type TrainingConfig
+} from "../protocol/sidecar";
+import { loadRunConfigFile } from "../training/config";
+import { ProgressPrinter } from "./progress";
+import { UsageError, type CliCommand } from "./types";
+
+const usage = `Usage: lora-studio train (--config FILE | --model M.gguf --data D.jsonl --out DIR) [options]
+       lora-studio train --resume DIR
+
+Fine-tunes a LoRA adapter and writes DIR/adapter.gguf and DIR/metrics.jsonl. Defaults follow QLoRA
+practice (schemas/run-config.schema.json). Ctrl+C cancels and keeps a checkpoint and the adapter;
+--resume DIR continues a cancelled or interrupted run with the same loss sequence.
+
+Options (override the config file's values):
+  --config FILE             a *.lora.json run config
+  --model M.gguf            base model
+  --data D.jsonl            training data
+  --out DIR                 run directory (empty or new)
+  --validation-data V.jsonl separate validation data
+  --validation-split X      fraction of --data held out for validation (default 0)
+  --epochs N                (default 3)
+  --rank R                  (default 16)
+  --alpha A                 (default 32)
+  --dropout P               (default 0.05)
+  --lr X                    learning rate (default 2e-4)
+  --seed S                  (default 42)
+  --sequence-length L       tokens per micro-batch (default 512)
+  --grad-accum K            micro-batches per optimizer step (default 1)
+  --checkpoint-every N      optimizer steps between checkpoints (default 50)
+  --threads T               CPU threads (default: all cores)
+  --resume DIR              continue the run in DIR from its newest checkpoint`;
+
+const NUMBER_FLAGS = {
+    "validation-split": "validationSplit",
+    epochs: "epochs",
+    rank: "rank",
+    alpha: "alpha",
+    dropout: "dropout",
+    lr: "learningRate",
+    seed: "seed",
+    "sequence-length": "sequenceLength",
+    "grad-accum": "gradAccum",
+    "checkpoint-every": "checkpointEvery",
+    threads: "threads"
+} as const satisfies Record<string, keyof TrainingConfig>;
+
+type Request = { kind: "start"; config: TrainingConfig; configPath?: string; out?: string } | { kind: "resume"; directory: string };
+
+function parse(args: string[]): Request {
+    const numberOptions = Object.fromEntries(Object.keys(NUMBER_FLAGS).map((k) => [k, { type: "string" as const }]));
+    let values: Record<string, string | boolean | undefined>;
+    try {
+        values = parseArgs({
+            args,
+            options: {
+                config: { type: "string" }, model: { type: "string" }, data: { type: "string" }, out: { type: "string" },
+                "validation-data": { type: "string" }, resume: { type: "string" }, ...numberOptions
+            }
+        }).values;
+    } catch (err) {
+        throw new UsageError((err as Error).message);
+    }
+    if (typeof values.resume === "string") return { kind: "resume", directory: resolve(values.resume) };
+    const config: Record<string, unknown> = typeof values.config === "string" ? { ...loadRunConfigFile(values.config) } : {};
+    // Paths given on the command line are relative to the working directory.
+    for (const [flag, field] of [["model", "model"], ["data", "data"], ["validation-data", "validationData"]] as const) {
+        if (typeof values[flag] === "string") config[field] = resolve(values[flag] as string);
+    }
+    for (const [flag, field] of Object.entries(NUMBER_FLAGS)) {
+        const text = values[flag];
+        if (typeof text !== "string") continue;
+        const n = Number(text);
+        if (text.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(text)}`);
+        config[field] = n;
+    }
+    if (typeof config.model !== "string" || typeof config.data !== "string") throw new UsageError("give --config FILE, or --model and --data");
+    const out = typeof values.out === "string" ? resolve(values.out) : undefined;
+    if (out === undefined && typeof values.config !== "string") throw new UsageError("--out DIR is required without --config");
+    return { kind: "start", config: config as unknown as TrainingConfig, ...(typeof values.config === "string" ? { configPath: resolve(values.config) } : {}), ...(out ? { out } : {}) };
+}
+
+/** dist/cli.mjs and dist/sidecar.mjs are bundled side by side. */
+function sidecarScript(): string {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "sidecar.mjs");
+    if (!existsSync(script)) throw new Error(`${script} is missing; run \`npm run build\` first`);
+    return script;
+}
+
+async function run(args: string[]): Promise<number> {
+    const request = parse(args);
+    const stderrTail: string[] = [];
+    const supervisor = new SidecarSupervisor({
+        command: process.execPath,
+        scriptPath: sidecarScript(),
+        clientName: "lora-studio-cli",
+        initializeParams: () => ({ workspaceRoot: process.cwd(), workspaceTrusted: true }),
+        // A one-shot command: a crashed sidecar is reported, not restarted behind the user's back.
+        timing: { maxRestartAttempts: 0 },
+        log: {
+            trace: () => undefined,
+            debug: () => undefined,
+            info: (m) => stderrTail.push(m),
+            warn: (m) => process.stderr.write(`${m}\n`),
+            error: (m) => process.stderr.write(`${m}\n`)
+        }
+    });
+    const printer = new ProgressPrinter(process.stdout);
+    let runId: string | undefined;
+    const ended = new Promise<{ finished?: RunFinishedParams; failed?: RunFailedParams; exited?: string }>((settle) => {
+        supervisor.onNotification(RunProgressNotification.type, (p) => {
+            if (p.runId === runId || runId === undefined) printer.progress(p);
+        });
+        supervisor.onNotification(RunFinishedNotification.type, (p) => settle({ finished: p }));
+        supervisor.onNotification(RunFailedNotification.type, (p) => settle({ failed: p }));
+        supervisor.onDidExit((e) => {
+            if (!e.expected) settle({ exited: e.description });
+        });
+    });
+    let cancelling = false;
+    const onInterrupt = (): void => {
+        if (runId === undefined || cancelling) return;
+        cancelling = true;
+        printer.note("cancelling: saving a checkpoint and the adapter…");
+        void supervisor.sendRequest(RunCancelRequest.type, { runId }).catch((err: Error) => printer.note(`cancel failed: ${err.message}`));
+    };
+    process.on("SIGINT", onInterrupt);
+    try {
+        if (request.kind === "start") {
+            const started = await supervisor.sendRequest(RunStartRequest.type, {
+                config: request.config,
+                ...(request.configPath ? { configPath: request.configPath } : {}),
+                ...(request.out ? { runDirectory: request.out } : {})
+            });
+            runId = started.runId;
+            printer.note(`training ${started.totalSteps} steps into ${started.runDirectory}`);
+        } else {
+            const dir = request.directory;
+            const resumed = await supervisor.sendRequest(RunResumeRequest.type, { runId: dir.split(/[\\/]/).pop() ?? dir, runDirectory: dir });
+            runId = resumed.runId;
+            printer.note(`resuming ${dir} from step ${resumed.fromStep} of ${resumed.totalSteps}`);
+        }
+        const end = await ended;
+        printer.done();
+        if (end.finished) {
+            const f = end.finished;
+            printer.note(`${f.cancelled ? "cancelled" : "finished"} after ${f.steps} steps; train loss ${f.finalTrainLoss.toFixed(4)}${f.finalValLoss === undefined ? "" : `, val loss ${f.finalValLoss.toFixed(4)}`}`);
+            printer.note(`adapter: ${f.adapterPath}`);
+            return f.cancelled ? 130 : 0;
+        }
+        if (end.failed) {
+            process.stderr.write(`lora-studio train: training failed (${end.failed.code}): ${end.failed.message}\n  ${end.failed.hint}\n`);
+            return 1;
+        }
+        process.stderr.write(`lora-studio train: the sidecar stopped unexpectedly (${end.exited}).\n${stderrTail.slice(-10).join("\n")}\n`);
+        return 1;
+    } finally {
+        process.off("SIGINT", onInterrupt);
+        await supervisor.stop();
+    }
+}
+
+export const trainCommand: CliCommand = {
+    summary: "fine-tune a LoRA adapter (progress bar; Ctrl+C cancels, --resume continues)",
+    usage,
+    run
+};

@@ -1,0 +1,6 @@
+// The LoRA training engine: one typed surface over the native addon (sidecar/native/).
+export * from "./types";
+export * from "./errors";
+export { learningRateAt } from "./schedule";
+export { loadEngine, checkAdapterOptions, checkOptimizerOptions } from "./engine";
+export { nativeAddonPath, packageRoot } from "./native";

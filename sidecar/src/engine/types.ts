@@ -1,0 +1,136 @@
+// The engine's public surface: what the sidecar's trainer, the oracle tests and the benchmark program against.
+// Implemented by ./engine.ts over the N-API addon (sidecar/native/); shapes are documented where they matter.
+
+/**
+ * One packed micro-batch. Row i is token `tokens[i]` at `positions[i]` of sequence `seqIds[i]`;
+ * `labels[i]` is the target token for the logits at row i, -1 = masked (no loss, no gradient).
+ * Sequences never attend to each other; positions of one sequence are consecutive.
+ */
+export interface MicroBatch {
+    tokens: Int32Array;
+    positions: Int32Array;
+    seqIds: Int32Array;
+    labels: Int32Array;
+}
+
+/**
+ * AdamW as torch.optim.AdamW (decoupled weight decay) after clip_grad_norm_ over all adapter tensors.
+ * The learning rate of update s (0-based) is `learningRateAt(options, s)` (./schedule.ts): linear warmup over
+ * `warmupSteps`, then the schedule over the remaining `totalSteps - warmupSteps`. With `gradAccum` = k, every
+ * k-th `step()` applies an update with the mean of the k micro-batch gradients.
+ */
+export interface OptimizerOptions {
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+    /** Maximum global gradient norm; 0 = off. */
+    gradClip: number;
+    schedule: "cosine" | "linear" | "constant";
+    warmupSteps: number;
+    totalSteps: number;
+    gradAccum: number;
+}
+
+export type TargetModule = "attn_q" | "attn_k" | "attn_v" | "attn_o" | "ffn_gate" | "ffn_up" | "ffn_down";
+export const ALL_TARGET_MODULES: readonly TargetModule[] = ["attn_q", "attn_k", "attn_v", "attn_o", "ffn_gate", "ffn_up", "ffn_down"];
+
+/** The LoRA delta of a weight W [n_out, n_in] is (alpha / rank) · B · A with A [rank, n_in] and B [n_out, rank]. */
+export interface AdapterOptions {
+    rank: number;
+    alpha: number;
+    /** Dropout on the LoRA input during step() only (masks from the seed and the step; evaluations never drop). */
+    dropout: number;
+    /** Default: all seven. */
+    targetModules?: TargetModule[];
+    /** A ~ U(±1/√n_in) from this seed, B = 0. */
+    seed: number;
+}
+
+export interface StepResult {
+    /** Mean cross-entropy over the labelled rows of this micro-batch. */
+    loss: number;
+    /** Global gradient norm before clipping, when this call applied an optimizer update; otherwise null. */
+    gradNorm: number | null;
+    tokens: number;
+    trainedTokens: number;
+    /** Optimizer updates applied so far. */
+    optimizerStep: number;
+    /** The learning rate of the update this call applied, or of the next update. */
+    lr: number;
+    appliedUpdate: boolean;
+}
+
+export interface DeviceInfo {
+    name: string;
+    freeBytes: number;
+    totalBytes: number;
+}
+
+export interface Capabilities {
+    cpu: true;
+    cuda: boolean;
+    devices: DeviceInfo[];
+}
+
+export type QuantizeType = "q4_0" | "q4_k_m" | "q8_0";
+
+export interface LoadModelOptions {
+    threads?: number;
+    /** The largest micro-batch, in tokens (default 512). */
+    nCtx?: number;
+}
+
+export interface Engine {
+    version: string;
+    capabilities(): Capabilities;
+    loadModel(path: string, opts?: LoadModelOptions): Promise<EngineModel>;
+    /** Writes atomically (temp file + rename). */
+    quantizeModel(inPath: string, outPath: string, type: QuantizeType): Promise<void>;
+}
+
+export interface ModelInfo {
+    arch: string;
+    nLayer: number;
+    nEmbd: number;
+    nHead: number;
+    nHeadKv: number;
+    nFf: number;
+    nVocab: number;
+    nParams: number;
+    /** f32, f16, bf16, q8_0, q4_0, q4_k_m, … */
+    fileType: string;
+}
+
+export interface EngineModel {
+    info: ModelInfo;
+    createTrainer(adapter: AdapterOptions, optimizer: OptimizerOptions): Promise<Trainer>;
+    /** Idempotent; the base is freed once its trainers are disposed too. */
+    dispose(): void;
+}
+
+/** A tensor in numpy/PyTorch order (row-major), e.g. lora_a: [rank, n_in], lora_b: [n_out, rank]. */
+export interface NamedTensor {
+    shape: number[];
+    data: Float32Array;
+}
+
+export interface Trainer {
+    step(batch: MicroBatch): Promise<StepResult>;
+    evalLoss(batch: MicroBatch): Promise<{ loss: number; tokens: number }>;
+    /** n_tokens × n_vocab, row-major. */
+    evalLogits(batch: MicroBatch): Promise<Float32Array>;
+    /** No update. Names are the GGUF adapter tensor names (blk.N.attn_q.weight.lora_a, …). */
+    computeGradients(batch: MicroBatch): Promise<{ loss: number; grads: Record<string, NamedTensor> }>;
+    adapterTensors(): Record<string, NamedTensor>;
+    /** A standard GGUF LoRA adapter, written atomically. */
+    saveAdapter(path: string): Promise<void>;
+    /** Adapter, AdamW moments, step, RNG state and the caller's opaque data cursor, written atomically. */
+    saveCheckpoint(path: string, dataCursor: string): Promise<void>;
+    loadCheckpoint(path: string): Promise<{ step: number; dataCursor: string }>;
+    /** The running or next job rejects with EngineCancelledError within one micro-batch. */
+    cancel(): void;
+    memory(): { rssBytes: number; engineBytes: number };
+    dispose(): void;
+}

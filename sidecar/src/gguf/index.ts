@@ -1,0 +1,5 @@
+// A small, dependency-free GGUF reader and writer (see types.ts for the data model).
+export * from "./types";
+export { readGguf, readTensorBytes, readTensorF32, kvNumber, kvString, GgufFormatError } from "./reader";
+export { writeGguf, f32Bytes, type GgufToWrite, type GgufTensorToWrite } from "./writer";
+export { encodeF16, encodeQ4_0, encodeAs, f32ToF16Bits, f16BitsToF32, type EncodableType } from "./encode";

@@ -1,0 +1,158 @@
+// The sidecar's JSON-RPC surface: registers one handler per request of protocol/sidecar.ts on a
+// connection. Enforces the handshake (`initialize` first, exactly once, same PROTOCOL_VERSION), the
+// workspace-trust rule (no training or model loading when untrusted) and `shutdown`. Transport-free:
+// main.ts gives it a stdio connection, tests may give it any other.
+
+import type { MessageConnection } from "vscode-jsonrpc";
+import {
+    DatasetPrepareRequest,
+    InitializeRequest,
+    type InitializeParams,
+    type InitializeResult,
+    LogNotification,
+    type LogLevel,
+    PROTOCOL_VERSION,
+    RunCancelRequest,
+    RunGetRequest,
+    RunListRequest,
+    RunResumeRequest,
+    RunStartRequest,
+    ShutdownRequest,
+    SidecarErrorCode
+} from "../protocol/sidecar";
+import { RunStore } from "../training/runStore";
+import { type EngineLoader, type EngineProbeResult, probeEngine } from "./engineProbe";
+import { notImplemented, sidecarError } from "./errors";
+import { getRun, listRuns } from "./runHandlers";
+import { TrainingService } from "./trainingHandlers";
+import type { Engine } from "../engine";
+import { registerTestHooks } from "./testHooks";
+
+export interface SidecarServerOptions {
+    loadEngine: EngineLoader;
+    sidecarVersion: string;
+    /** Register the debug/… requests (tests only). */
+    testHooks: boolean;
+    /** Called on `shutdown`, before the answer: stop training and checkpoint. */
+    onShutdown?: () => Promise<void> | void;
+}
+
+export interface SidecarServer {
+    readonly shutdownRequested: boolean;
+    log(level: LogLevel, message: string): void;
+}
+
+interface Session {
+    params: InitializeParams;
+    probe: EngineProbeResult;
+    runStore: RunStore | undefined;
+}
+
+export function registerSidecarServer(connection: MessageConnection, options: SidecarServerOptions): SidecarServer {
+    let session: Session | undefined;
+    let initializing = false;
+    let shutdownRequested = false;
+
+    const requireSession = (): Session => {
+        if (shutdownRequested) {
+            throw sidecarError(SidecarErrorCode.ShuttingDown, "The sidecar is shutting down", "Retry; the extension starts a new sidecar on demand.");
+        }
+        if (!session) {
+            throw sidecarError(SidecarErrorCode.NotInitialized, "The sidecar has not been initialized: send \"initialize\" first", "Send initialize as the first request.");
+        }
+        return session;
+    };
+    const requireRunStore = (): RunStore => {
+        const { runStore } = requireSession();
+        if (!runStore) {
+            throw sidecarError(SidecarErrorCode.NoWorkspace, "No workspace folder is open, so there is no .lora-studio/runs/ to use", "Open a folder, then try again.");
+        }
+        return runStore;
+    };
+    /** Training and model loading need a trusted workspace and a loaded engine. */
+    const requireEngine = (): void => {
+        const current = requireSession();
+        if (!current.params.workspaceTrusted) {
+            throw sidecarError(
+                SidecarErrorCode.WorkspaceUntrusted,
+                "Training and model loading are disabled in an untrusted workspace",
+                "Trust this workspace (Workspaces: Manage Workspace Trust) to train; dataset validation still works."
+            );
+        }
+        if (!current.probe.capabilities.engineAvailable) {
+            throw sidecarError(SidecarErrorCode.EngineUnavailable, current.probe.capabilities.engineError ?? "The native engine is unavailable", "See the LoRA Studio Sidecar output.");
+        }
+    };
+
+    connection.onRequest(InitializeRequest.type, async (params): Promise<InitializeResult> => {
+        if (session || initializing) {
+            throw sidecarError(SidecarErrorCode.AlreadyInitialized, "initialize was already received on this connection", "Send initialize once per sidecar process.");
+        }
+        if (params?.protocolVersion !== PROTOCOL_VERSION) {
+            throw sidecarError(
+                SidecarErrorCode.ProtocolMismatch,
+                `Protocol version mismatch: the client speaks ${JSON.stringify(params?.protocolVersion)}, this sidecar speaks ${PROTOCOL_VERSION}`,
+                "Rebuild LoRA Studio (npm run build) so the extension and dist/sidecar.mjs match."
+            );
+        }
+        initializing = true;
+        try {
+            const probe = await probeEngine(options.loadEngine);
+            const runStore = typeof params.workspaceRoot === "string" && params.workspaceRoot !== "" ? new RunStore(params.workspaceRoot) : undefined;
+            session = { params, probe, runStore };
+            log("info", `initialized for ${params.clientName}; engine ${probe.engineVersion ?? `unavailable: ${probe.capabilities.engineError}`}`);
+            return { protocolVersion: PROTOCOL_VERSION, engineVersion: probe.engineVersion, sidecarVersion: options.sidecarVersion, capabilities: probe.capabilities };
+        } finally {
+            initializing = false;
+        }
+    });
+
+    connection.onRequest(ShutdownRequest.type, async () => {
+        if (shutdownRequested) return;
+        shutdownRequested = true;
+        await training.cancelAll();
+        await options.onShutdown?.();
+    });
+
+    connection.onRequest(RunListRequest.type, () => listRuns(requireRunStore()));
+    connection.onRequest(RunGetRequest.type, (params) => getRun(requireRunStore(), params));
+
+    // dataset/prepare is declared and gated; run/start, run/resume and run/cancel drive training/trainer.ts.
+    connection.onRequest(DatasetPrepareRequest.type, () => {
+        requireEngine();
+        throw notImplemented(DatasetPrepareRequest.method);
+    });
+    const training = new TrainingService(connection, async () => requireSession().probe.engine as Engine);
+    connection.onRequest(RunStartRequest.type, (params) => {
+        requireEngine();
+        // A run with its own directory (the CLI's --out, or "output" in the config) needs no workspace.
+        const store = requireSession().runStore;
+        if (!store && params?.runDirectory === undefined && params?.config?.output === undefined) requireRunStore();
+        return training.start(params, store);
+    });
+    connection.onRequest(RunResumeRequest.type, (params) => {
+        requireEngine();
+        const store = requireSession().runStore;
+        if (!store && params?.runDirectory === undefined) requireRunStore();
+        return training.resume(params, store);
+    });
+    connection.onRequest(RunCancelRequest.type, (params) => {
+        requireSession();
+        return training.cancel(params?.runId);
+    });
+
+    if (options.testHooks) registerTestHooks(connection, () => session !== undefined);
+
+    function log(level: LogLevel, message: string): void {
+        void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {
+            // The pipe is gone; main.ts exits on close.
+        });
+    }
+
+    return {
+        get shutdownRequested() {
+            return shutdownRequested;
+        },
+        log
+    };
+}

@@ -1,0 +1,303 @@
+// The run loop: prepared dataset → packed rows per epoch → engine micro-steps → optimizer steps, with
+// metrics.jsonl, validation loss, checkpoints, cancel and resume. Used by the sidecar's run/start and
+// run/resume (rpc/trainingHandlers.ts); the CLI reaches it through the sidecar.
+//
+// Determinism: the rows of epoch e are packEpoch(train, L, seed, e), a pure function, and the engine's
+// checkpoint holds the adapter, the AdamW moments and the RNG state. A checkpoint's data cursor is the
+// (epoch, row) of the next micro-batch after the last optimizer update, so resuming replays exactly
+// the micro-batches an uninterrupted run would have trained next: the same loss sequence.
+//
+// Shape legend: L = config.sequenceLength (every micro-batch is one packed row padded to L tokens).
+
+import { availableParallelism } from "node:os";
+import { EngineCancelledError, NonFiniteError, toEngineError, type Engine, type EngineModel, type Trainer } from "../engine";
+import { packEpoch, packValidation, toMicroBatch, type MicroBatch, type PreparedDataset } from "../pipeline";
+import type { MetricRecord, RunFailure } from "../protocol/sidecar";
+import type { RunDirectory } from "./runStore";
+import type { MetricsWriter } from "./metricsLog";
+import { warmupStepsFor, type ResolvedRunConfig } from "./config";
+
+/** Where the next micro-batch comes from: row `row` of epoch `epoch`. Stored in checkpoints. */
+export interface DataCursor {
+    epoch: number;
+    row: number;
+}
+
+export interface TrainingProgress {
+    step: number;
+    totalSteps: number;
+    epoch: number;
+    trainLoss: number;
+    valLoss?: number;
+    lr: number;
+    tokensPerSecond: number;
+    etaSeconds: number;
+    memory: { rssBytes: number; engineBytes: number };
+}
+
+export interface TrainingEvents {
+    onProgress?(progress: TrainingProgress): void;
+    onCheckpoint?(step: number, path: string): void;
+    onLog?(level: "info" | "warn", message: string): void;
+}
+
+export type TrainingOutcome =
+    | { kind: "finished" | "cancelled"; adapterPath: string; steps: number; finalTrainLoss: number; finalValLoss?: number }
+    | { kind: "failed"; steps: number; error: RunFailure };
+
+/** The number of optimizer steps a run makes: every micro-batch of every epoch, in whole accumulation groups. */
+export function planSteps(prepared: PreparedDataset, config: ResolvedRunConfig): { rowsPerEpoch: number[]; totalSteps: number } {
+    const rowsPerEpoch: number[] = [];
+    for (let e = 0; e < config.epochs; e++) rowsPerEpoch.push(packEpoch(prepared.train, config.sequenceLength, config.seed, e).length);
+    const micro = rowsPerEpoch.reduce((a, b) => a + b, 0);
+    return { rowsPerEpoch, totalSteps: Math.max(1, Math.floor(micro / config.gradAccum)) };
+}
+
+export function encodeCursor(cursor: DataCursor): string {
+    return JSON.stringify(cursor);
+}
+
+export function decodeCursor(text: string, checkpoint: string): DataCursor {
+    const value = JSON.parse(text) as Partial<DataCursor>;
+    if (!Number.isInteger(value?.epoch) || !Number.isInteger(value?.row)) {
+        throw new Error(`${checkpoint}: the checkpoint's data cursor ${JSON.stringify(text)} is not {epoch, row}`);
+    }
+    return { epoch: value.epoch!, row: value.row! };
+}
+
+export interface TrainingRunOptions {
+    engine: Engine;
+    config: ResolvedRunConfig;
+    run: RunDirectory;
+    prepared: PreparedDataset;
+    /** Continue from the run's newest checkpoint instead of starting fresh. */
+    resume: boolean;
+    events?: TrainingEvents;
+}
+
+/** One training run in this process. `start()` loads the model; `done` settles when the run stops. */
+export class TrainingRun {
+    readonly totalSteps: number;
+    private readonly rowsPerEpoch: number[];
+    private model: EngineModel | undefined;
+    private trainer: Trainer | undefined;
+    private cancelRequested = false;
+    private step = 0;
+    private cursor: DataCursor = { epoch: 0, row: 0 };
+    private lastCheckpointStep = -1;
+    private finalTrainLoss = NaN;
+    private finalValLoss: number | undefined;
+    private readonly validationBatches: MicroBatch[];
+    private loop: Promise<TrainingOutcome> | undefined;
+
+    constructor(private readonly options: TrainingRunOptions) {
+        const plan = planSteps(options.prepared, options.config);
+        this.rowsPerEpoch = plan.rowsPerEpoch;
+        this.totalSteps = plan.totalSteps;
+        const L = options.config.sequenceLength;
+        this.validationBatches = packValidation(options.prepared.validation, L).map((row) => toMicroBatch(row, { padTo: L, padToken: 0 }));
+    }
+
+    get currentStep(): number {
+        return this.step;
+    }
+
+    /** Loads the model and the trainer (and the newest checkpoint when resuming); returns the step training continues from. */
+    async start(): Promise<number> {
+        const { engine, config, run } = this.options;
+        const threads = config.threads > 0 ? config.threads : availableParallelism();
+        this.model = await engine.loadModel(config.model, { threads, nCtx: config.sequenceLength });
+        try {
+            this.trainer = await this.model.createTrainer(
+                { rank: config.rank, alpha: config.alpha, dropout: config.dropout, targetModules: config.targetModules, seed: config.seed },
+                {
+                    lr: config.learningRate, beta1: config.beta1, beta2: config.beta2, eps: config.eps, weightDecay: config.weightDecay,
+                    gradClip: config.gradClip, schedule: config.lrSchedule, warmupSteps: warmupStepsFor(config, this.totalSteps),
+                    totalSteps: this.totalSteps, gradAccum: config.gradAccum
+                }
+            );
+            if (this.options.resume) {
+                const latest = run.latestCheckpoint();
+                if (latest) {
+                    const loaded = await this.trainer.loadCheckpoint(latest.path);
+                    this.step = loaded.step;
+                    this.cursor = decodeCursor(loaded.dataCursor, latest.path);
+                    this.lastCheckpointStep = loaded.step;
+                }
+                // Steps after the checkpoint are trained again; they must not appear twice in metrics.jsonl.
+                run.rewindMetricsTo(this.step);
+            }
+        } catch (error) {
+            this.dispose();
+            throw error;
+        }
+        run.markRunning(this.totalSteps);
+        run.updateStatus({ step: this.step });
+        return this.step;
+    }
+
+    /** Runs to the end (or cancel/failure). Call after start(). */
+    run(): Promise<TrainingOutcome> {
+        this.loop ??= this.runLoop().finally(() => this.dispose());
+        return this.loop;
+    }
+
+    /** Stops within one micro-batch; the run then saves a checkpoint and the adapter and resolves "cancelled". */
+    cancel(): void {
+        this.cancelRequested = true;
+        this.trainer?.cancel();
+    }
+
+    private async runLoop(): Promise<TrainingOutcome> {
+        const { run, config, events } = this.options;
+        const trainer = this.trainer;
+        if (!trainer) throw new Error("TrainingRun.run() before start()");
+        const metrics = run.openMetricsWriter();
+        const L = config.sequenceLength;
+        const started = Date.now();
+        const startStep = this.step;
+        try {
+            let rows = packEpoch(this.options.prepared.train, L, config.seed, this.cursor.epoch);
+            let lossSum = 0;
+            let lossCount = 0;
+            let tokens = 0;
+            let groupStarted = Date.now();
+            while (this.step < this.totalSteps) {
+                if (this.cancelRequested) return await this.stopCancelled(metrics);
+                if (this.cursor.row >= rows.length) {
+                    this.cursor = { epoch: this.cursor.epoch + 1, row: 0 };
+                    rows = packEpoch(this.options.prepared.train, L, config.seed, this.cursor.epoch);
+                    continue;
+                }
+                const batch = toMicroBatch(rows[this.cursor.row]!, { padTo: L, padToken: 0 });
+                let result;
+                try {
+                    result = await trainer.step(batch);
+                } catch (error) {
+                    if (error instanceof EngineCancelledError || this.cancelRequested) return await this.stopCancelled(metrics);
+                    throw error;
+                }
+                if (!Number.isFinite(result.loss)) throw new NonFiniteError("NON_FINITE", `the loss became ${result.loss} at step ${this.step + 1}`);
+                lossSum += result.loss;
+                lossCount++;
+                tokens += result.tokens;
+                this.cursor = { epoch: this.cursor.epoch, row: this.cursor.row + 1 };
+                if (!result.appliedUpdate) continue;
+
+                this.step = result.optimizerStep;
+                const epochDone = this.cursor.row >= this.rowsPerEpoch[this.cursor.epoch]!;
+                const seconds = Math.max(1e-3, (Date.now() - groupStarted) / 1000);
+                const record: MetricRecord = {
+                    step: this.step,
+                    epoch: this.cursor.epoch + this.cursor.row / this.rowsPerEpoch[this.cursor.epoch]!,
+                    loss: lossSum / lossCount,
+                    lr: result.lr,
+                    gradNorm: result.gradNorm,
+                    tokens,
+                    tokensPerSecond: tokens / seconds
+                };
+                this.finalTrainLoss = record.loss;
+                const evalDue = config.evalEvery > 0 ? this.step % config.evalEvery === 0 : epochDone;
+                if (this.validationBatches.length > 0 && (evalDue || this.step === this.totalSteps)) {
+                    record.valLoss = await this.validationLoss(trainer);
+                    this.finalValLoss = record.valLoss;
+                }
+                record.time = new Date().toISOString();
+                metrics.append(record);
+                run.updateStatus({ step: this.step });
+                const elapsed = (Date.now() - started) / 1000;
+                const perStep = elapsed / Math.max(1, this.step - startStep);
+                const memory = trainer.memory();
+                events?.onProgress?.({
+                    step: this.step, totalSteps: this.totalSteps, epoch: record.epoch!, trainLoss: record.loss,
+                    ...(record.valLoss === undefined ? {} : { valLoss: record.valLoss }),
+                    lr: result.lr, tokensPerSecond: record.tokensPerSecond as number,
+                    etaSeconds: perStep * (this.totalSteps - this.step), memory
+                });
+                lossSum = 0;
+                lossCount = 0;
+                tokens = 0;
+                groupStarted = Date.now();
+                if (this.step % config.checkpointEvery === 0 && this.step < this.totalSteps) await this.checkpoint(metrics);
+            }
+            metrics.close();
+            const adapterPath = await run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
+            run.updateStatus({ state: "finished", step: this.step });
+            return { kind: "finished", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
+        } catch (error) {
+            metrics.close();
+            const failure = describeFailure(error);
+            // A diverged adapter is worse than none: on failure nothing is written over adapter.gguf.
+            run.updateStatus({ state: "failed", step: this.step, error: failure });
+            return { kind: "failed", steps: this.step, error: failure };
+        }
+    }
+
+    private valPart(): { finalValLoss?: number } {
+        return this.finalValLoss === undefined ? {} : { finalValLoss: this.finalValLoss };
+    }
+
+    private async validationLoss(trainer: Trainer): Promise<number> {
+        let weighted = 0;
+        let count = 0;
+        for (const batch of this.validationBatches) {
+            const { loss, tokens } = await trainer.evalLoss(batch);
+            weighted += loss * tokens;
+            count += tokens;
+        }
+        return count > 0 ? weighted / count : NaN;
+    }
+
+    /** Checkpoints at the current optimizer step unless one exists already (cancel right after a periodic one). */
+    private async checkpoint(metrics: MetricsWriter): Promise<void> {
+        if (this.step === this.lastCheckpointStep || this.step === 0) return;
+        const trainer = this.trainer!;
+        // metrics.jsonl must hold every step up to a checkpoint before the checkpoint counts as complete.
+        metrics.flush();
+        const cursor = encodeCursor(this.cursor);
+        const path = await this.options.run.commitCheckpoint(this.step, (tmp) => trainer.saveCheckpoint(tmp, cursor));
+        this.lastCheckpointStep = this.step;
+        this.options.events?.onCheckpoint?.(this.step, path);
+    }
+
+    private async stopCancelled(metrics: MetricsWriter): Promise<TrainingOutcome> {
+        // The cursor only moves past a micro-batch the engine finished; with gradient accumulation the partial
+        // group is not in the checkpoint, so point the cursor back at the group's first micro-batch.
+        this.rewindCursorToLastUpdate();
+        await this.checkpoint(metrics);
+        metrics.close();
+        const trainer = this.trainer!;
+        const adapterPath = await this.options.run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
+        this.options.run.updateStatus({ state: "cancelled", step: this.step });
+        return { kind: "cancelled", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
+    }
+
+    private rewindCursorToLastUpdate(): void {
+        const k = this.options.config.gradAccum;
+        if (k === 1) return;
+        // Micro-batches since the last update: global index of the cursor minus step·k.
+        let global = this.cursor.row;
+        for (let e = 0; e < this.cursor.epoch; e++) global += this.rowsPerEpoch[e]!;
+        let target = this.step * k;
+        if (target === global) return;
+        let epoch = 0;
+        while (epoch < this.rowsPerEpoch.length && target >= this.rowsPerEpoch[epoch]!) target -= this.rowsPerEpoch[epoch++]!;
+        this.cursor = { epoch, row: target };
+    }
+
+    dispose(): void {
+        this.trainer?.dispose();
+        this.trainer = undefined;
+        this.model?.dispose();
+        this.model = undefined;
+    }
+}
+
+export function describeFailure(error: unknown): RunFailure {
+    const engineError = error instanceof Error && "code" in error ? toEngineError(error) : undefined;
+    if (engineError instanceof NonFiniteError) {
+        return { code: "NON_FINITE_LOSS", message: engineError.message, hint: "Lower learningRate or gradClip, or check the data; the adapter was not written." };
+    }
+    if (engineError) return { code: `ENGINE_${engineError.code}`, message: engineError.message, hint: "See the LoRA Studio Sidecar output for details." };
+    return { code: "TRAINING_ERROR", message: error instanceof Error ? error.message : String(error), hint: "See the LoRA Studio Sidecar output for details." };
+}
