@@ -28,7 +28,7 @@ function run(command, args) {
 }
 
 function ask(question, system, adapter) {
-    const args = [cli, "chat", "--model", model, "--system", system, "--prompt", question, "--max-tokens", "24"];
+    const args = [cli, "chat", "--model", model, "--system", system, "--prompt", question, "--max-tokens", "24", "--threads", "1"];
     if (adapter) args.push("--adapter", adapter);
     const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
     if (result.status !== 0) {

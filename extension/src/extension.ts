@@ -2,15 +2,22 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { activateDatasets } from "./datasets/commands";
+import { createSidecarSupervisor } from "./sidecar/vscodeSupervisor";
+import type { SidecarSupervisor } from "./sidecar/supervisor";
 
 let datasetClient: LanguageClient | undefined;
+let sidecar: SidecarSupervisor | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
     const output = vscode.window.createOutputChannel("LoRA Studio", { log: true });
     context.subscriptions.push(output);
     datasetClient = activateDatasets(context, output);
+    // Creating the supervisor spawns nothing: the sidecar starts on the first train or chat request.
+    const sidecarLog = vscode.window.createOutputChannel("LoRA Studio Sidecar", { log: true });
+    context.subscriptions.push(sidecarLog);
+    sidecar = createSidecarSupervisor(context, sidecarLog);
 }
 
 export async function deactivate(): Promise<void> {
-    await datasetClient?.stop();
+    await Promise.all([datasetClient?.stop(), sidecar?.stop()]);
 }

@@ -3,7 +3,7 @@
 // big file validates. Every wait is on a server message; nothing sleeps.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +17,7 @@ import {
     type TextEdit
 } from "vscode-languageserver-protocol/node";
 import { validateJsonl } from "../../sidecar/src/datasets/index";
+import { bundledVocabPath } from "../../sidecar/src/tinyModel/bundleAssets";
 import { DatasetRowsRequest, DatasetSummaryRequest } from "../../sidecar/src/protocol/languageServer";
 import { codes, repoRoot, startServer, type ServerHarness } from "./languageServerHarness";
 
@@ -265,8 +266,8 @@ describe("bad input never crashes or hangs the server", () => {
 });
 
 describe("token-length warnings with a real GGUF tokenizer", () => {
-    // A vocab-only GGUF that ships inside node-llama-cpp's npm package: a real tokenizer, no weights.
-    const vocab = join(repoRoot(), "node_modules", "node-llama-cpp", "llama", "llama.cpp", "models", "ggml-vocab-llama-spm.gguf");
+    // A vocab-only GGUF from the pinned llama.cpp in node-llama-cpp's git bundle: a real tokenizer, no weights.
+    const vocab = bundledVocabPath("llama-spm");
     let server: ServerHarness;
     before(async () => {
         server = await startServer({ baseModel: vocab, maxSequenceLength: 32 });
@@ -275,7 +276,7 @@ describe("token-length warnings with a real GGUF tokenizer", () => {
         await server?.stop();
     });
 
-    test("flags examples longer than maxSequenceLength as 'will be truncated'", { skip: existsSync(vocab) ? false : `no vocab GGUF at ${vocab}` }, async () => {
+    test("flags examples longer than maxSequenceLength as 'will be truncated'", async () => {
         const uri = uriOf("long.jsonl");
         const long = chat("Tell me a story.", "Once upon a time ".repeat(40));
         server.open(uri, [chat("Hi", "Hello"), long].join("\n"));

@@ -35,8 +35,13 @@ export function syntheticFacts(count = 30): Fact[] {
 
 export interface TokenizedFact {
     fact: Fact;
-    /** The generation prompt, exactly what LlamaCompletion is given at chat time. */
+    /** The rendered generation prompt. */
     promptText: string;
+    /**
+     * The prompt's tokens without BOS, special tokens parsed: what to give LlamaCompletion, which adds
+     * BOS itself. (Given a string, LlamaCompletion tokenizes `<|user|>` etc. as plain text.)
+     */
+    promptTokens: number[];
     /** BOS + prompt + answer + end-of-turn token. */
     tokens: number[];
     /** Tokens [0, promptLength) are the prompt; the rest are trained. */
@@ -63,10 +68,11 @@ export function tokenizeFacts(model: LlamaModel, facts: Fact[]): TokenizedFact[]
         const endOfTurn = "<|end|>";
         const trained = promptText + fact.answer + endOfTurn;
         if (!fullText.startsWith(trained)) throw new Error(`chat template renders the answer differently than expected: ${JSON.stringify(fullText)}`);
-        const prompt = [bos as number, ...model.tokenize(promptText, true).map(Number)];
+        const promptTokens = model.tokenize(promptText, true).map(Number);
+        const prompt = [bos as number, ...promptTokens];
         const tokens = [bos as number, ...model.tokenize(trained, true).map(Number)];
         if (!prompt.every((t, i) => tokens[i] === t)) throw new Error(`prompt tokens are not a prefix of the trained tokens for ${JSON.stringify(fact.question)}`);
-        return { fact, promptText, tokens, promptLength: prompt.length };
+        return { fact, promptText, promptTokens, tokens, promptLength: prompt.length };
     });
 }
 

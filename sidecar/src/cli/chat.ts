@@ -18,7 +18,8 @@ Options:
   --system TEXT        system prompt (use the one your training data had, if any)
   --max-tokens N       longest answer (default 128)
   --temperature T      0 = greedy (default)
-  --top-p P            nucleus sampling threshold`;
+  --top-p P            nucleus sampling threshold
+  --threads T          CPU threads (default: node-llama-cpp's choice)`;
 
 function numberOption(values: Record<string, unknown>, flag: string): number | undefined {
     const text = values[flag];
@@ -35,7 +36,7 @@ async function run(args: string[]): Promise<number> {
             args,
             options: {
                 model: { type: "string" }, adapter: { type: "string" }, prompt: { type: "string" }, system: { type: "string" },
-                "max-tokens": { type: "string" }, temperature: { type: "string" }, "top-p": { type: "string" }
+                "max-tokens": { type: "string" }, threads: { type: "string" }, temperature: { type: "string" }, "top-p": { type: "string" }
             }
         }).values;
     } catch (err) {
@@ -50,8 +51,10 @@ async function run(args: string[]): Promise<number> {
     if (temperature !== undefined) ask.temperature = temperature;
     if (topP !== undefined) ask.topP = topP;
 
+    const threads = numberOption(values, "threads");
     const chat = await ModelChat.open({
         modelPath: resolve(values.model),
+        ...(threads === undefined ? {} : { threads }),
         ...(typeof values.adapter === "string" ? { adapterPath: resolve(values.adapter) } : {}),
         ...(typeof values.system === "string" ? { system: values.system } : {})
     });

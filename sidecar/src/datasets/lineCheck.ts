@@ -114,6 +114,8 @@ export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOpt
     } catch (e) {
         // Raw NUL is never valid JSON, so only lines that fail to parse need this scan.
         const hasNul = text.indexOf("\u0000") >= 0;
+        // The file is binary (LS006 covers it, once): no point locating syntax errors in it.
+        if (hasNul) return fill(into, "invalid", out, undefined, undefined, true);
         const overflow = findDepthOverflow(body);
         if (overflow >= 0) {
             (out ??= []).push(diag("LS003", start + overflow, start + overflow + 1, `Nesting deeper than ${MAX_DEPTH} levels`));
@@ -345,44 +347,47 @@ function isBlankText(s: string): boolean {
 
 /** Checks beyond the schema, on a schema-valid canonical view. Returns `problems`, created on the first one. */
 function contentChecks(view: JsonObject, format: DatasetFormat, mapping: ColumnMapping | undefined, body: string, problems: PathProblem[] | undefined): PathProblem[] | undefined {
-    const add = (p: PathProblem) => (problems ??= []).push(p);
-    const trimFix = () => trimmedLine(body, format, mapping);
+    // No closures made up front: this runs for every line, and problems are rare.
     if (format === "chat") {
         const messages = view["messages"] as { role: string; content: string }[];
         let hasTarget = false;
         for (let i = 0; i < messages.length; i++) {
             const { role, content } = messages[i]!;
             if (role === "system" && i > 0) {
-                add({ path: ["messages", i, "role"], target: "value", code: "LS202", message: `A system message must come first; this one is message ${i + 1} of ${messages.length}` });
+                (problems ??= []).push({ path: ["messages", i, "role"], target: "value", code: "LS202", message: `A system message must come first; this one is message ${i + 1} of ${messages.length}` });
             }
             if (isBlankText(content)) {
-                add({ path: ["messages", i, "content"], target: "value", code: "LS203", message: `Empty ${role} content` });
+                (problems ??= []).push({ path: ["messages", i, "content"], target: "value", code: "LS203", message: `Empty ${role} content` });
             } else {
                 if (role === "assistant") hasTarget = true;
-                if (hasEdgeSpace(content)) add({ path: ["messages", i, "content"], target: "value", code: "LS204", message: `The ${role} content starts or ends with whitespace`, fix: trimFix });
+                if (hasEdgeSpace(content)) (problems ??= []).push({ path: ["messages", i, "content"], target: "value", code: "LS204", message: `The ${role} content starts or ends with whitespace`, fix: trimFixFor(body, format, mapping) });
             }
         }
         if (!hasTarget) {
-            add({ path: ["messages"], target: "key", code: "LS201", message: "No assistant message with text: this example has nothing to train on" });
+            (problems ??= []).push({ path: ["messages"], target: "key", code: "LS201", message: "No assistant message with text: this example has nothing to train on" });
         }
         return problems;
     }
     const target = TARGET_FIELD[format];
     const targetText = view[target] as string;
     if (isBlankText(targetText)) {
-        add({ path: [target], target: "value", code: "LS201", message: `Empty "${sourceKeys(target, mapping?.format === format ? mapping : undefined)[0]}": this example has nothing to train on` });
+        (problems ??= []).push({ path: [target], target: "value", code: "LS201", message: `Empty "${sourceKeys(target, mapping?.format === format ? mapping : undefined)[0]}": this example has nothing to train on` });
     } else if (hasEdgeSpace(targetText)) {
-        add({ path: [target], target: "value", code: "LS204", message: `"${target}" starts or ends with whitespace`, fix: trimFix });
+        (problems ??= []).push({ path: [target], target: "value", code: "LS204", message: `"${target}" starts or ends with whitespace`, fix: trimFixFor(body, format, mapping) });
     }
     if (format === "text") return problems;
     const prompt = PROMPT_FIELD[format];
     const promptText = view[prompt] as string;
     if (isBlankText(promptText)) {
-        add({ path: [prompt], target: "value", code: "LS203", message: `Empty "${sourceKeys(prompt, mapping?.format === format ? mapping : undefined)[0]}"` });
+        (problems ??= []).push({ path: [prompt], target: "value", code: "LS203", message: `Empty "${sourceKeys(prompt, mapping?.format === format ? mapping : undefined)[0]}"` });
     } else if (hasEdgeSpace(promptText)) {
-        add({ path: [prompt], target: "value", code: "LS204", message: `"${prompt}" starts or ends with whitespace`, fix: trimFix });
+        (problems ??= []).push({ path: [prompt], target: "value", code: "LS204", message: `"${prompt}" starts or ends with whitespace`, fix: trimFixFor(body, format, mapping) });
     }
     return problems;
+}
+
+function trimFixFor(body: string, format: DatasetFormat, mapping: ColumnMapping | undefined): () => FixHint | undefined {
+    return () => trimmedLine(body, format, mapping);
 }
 
 /** The line with its content strings trimmed (quick fix for LS204). Keeps every other key as it was. */

@@ -26,8 +26,6 @@ class LineRecord implements LineResult {
     hasNul = false;
     /** When the hash is shared: the lines with the same hash (this one included). */
     group: HashGroup | undefined = undefined;
-    /** Exact comparison text, computed on first need (only for lines whose hash is shared). */
-    example: string | null | undefined = undefined;
     constructor(
         readonly text: string,
         /** Current 0-based line; kept up to date after edits so duplicate groups can find their first line. */
@@ -53,6 +51,8 @@ interface HashGroup {
      * order, so this stays valid until the membership changes (then it is dropped and rebuilt on demand).
      */
     firstByText: Map<string, LineRecord> | undefined;
+    /** Each member's exact comparison text (null: none), computed on first need and kept while it is a member. */
+    texts: Map<LineRecord, string | null>;
 }
 
 const FORMAT_INDEX: Record<DatasetFormat, number> = { chat: 0, instruction: 1, "prompt-completion": 2, text: 3, qa: 4 };
@@ -81,6 +81,11 @@ export class IncrementalValidator {
     /** Lines per detected format (DATASET_FORMATS order), kept up to date so finding the file's format costs nothing per edit. */
     private readonly formatCounts = new Int32Array(DATASET_FORMATS.length);
     private nulLines = 0;
+    /**
+     * Set when the text had NUL characters: lines are kept unchecked (a 100 MB binary would otherwise cost a syntax
+     * error hunt per "line"), and the first edit that removes the last NUL runs a full check.
+     */
+    private binary = false;
 
     constructor(options: ValidateOptions = {}) {
         this.lineOptions = {
@@ -98,6 +103,7 @@ export class IncrementalValidator {
         this.byKey.clear();
         this.formatCounts.fill(0);
         this.nulLines = 0;
+        this.binary = text.indexOf("\u0000") >= 0;
         const lines = splitLines(text);
         const records = new Array<LineRecord>(lines.length);
         for (let i = 0; i < lines.length; i++) records[i] = this.makeRecord(lines[i]!, i);
@@ -125,6 +131,7 @@ export class IncrementalValidator {
             this.records[next] = this.makeRecord(moved.text, next);
         }
         for (let i = start + added.length; i < this.records.length; i++) this.records[i]!.index = i;
+        if (this.binary && this.nulLines === 0) return this.setText(this.records.map((r) => r.text).join("\n"));
         return this.assemble();
     }
 
@@ -135,7 +142,10 @@ export class IncrementalValidator {
 
     private makeRecord(text: string, index: number): LineRecord {
         const record = new LineRecord(text, index);
-        checkLine(text, index === 0, this.lineOptions, record);
+        if (this.binary) {
+            record.kind = "invalid";
+            record.hasNul = text.indexOf("\u0000") >= 0;
+        } else checkLine(text, index === 0, this.lineOptions, record);
         if (record.hasNul) this.nulLines++;
         const kind = record.kind;
         if (kind !== "blank" && kind !== "invalid") this.formatCounts[FORMAT_INDEX[kind]]!++;
@@ -147,7 +157,7 @@ export class IncrementalValidator {
                 held.firstByText = undefined;
                 record.group = held;
             } else {
-                const group: HashGroup = { members: [held, record], firstByText: undefined };
+                const group: HashGroup = { members: [held, record], firstByText: undefined, texts: new Map() };
                 held.group = group;
                 record.group = group;
                 this.byKey.set(record.key, group);
@@ -171,6 +181,7 @@ export class IncrementalValidator {
         const members = group.members;
         members.splice(members.indexOf(record), 1);
         group.firstByText = undefined;
+        group.texts.delete(record);
         if (members.length === 1) {
             // Back to a single holder: it is no longer anyone's duplicate.
             members[0]!.group = undefined;
@@ -186,21 +197,22 @@ export class IncrementalValidator {
         if (group.firstByText === undefined) {
             const firstByText = new Map<string, LineRecord>();
             for (const r of group.members) {
-                const text = this.exampleOf(r);
+                const text = this.exampleOf(r, group);
                 if (text === null) continue;
                 const seen = firstByText.get(text);
                 if (seen === undefined || r.index < seen.index) firstByText.set(text, r);
             }
             group.firstByText = firstByText;
         }
-        const mine = this.exampleOf(record);
+        const mine = this.exampleOf(record, group);
         const first = mine === null ? undefined : group.firstByText.get(mine);
         return first !== undefined && first.index < record.index ? first.index : undefined;
     }
 
-    private exampleOf(record: LineRecord): string | null {
-        if (record.example === undefined) record.example = exampleText(record.text, this.lineOptions) ?? null;
-        return record.example;
+    private exampleOf(record: LineRecord, group: HashGroup): string | null {
+        let text = group.texts.get(record);
+        if (text === undefined) group.texts.set(record, (text = exampleText(record.text, this.lineOptions) ?? null));
+        return text;
     }
 
     /** The file's format: the setting, or the most common line format (ties in DATASET_FORMATS order). */

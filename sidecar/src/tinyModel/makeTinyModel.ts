@@ -94,11 +94,11 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
     ];
 
     const weightType = ggmlTypeOf[quant];
-    const random = (name: string, dims: number[]): GgufTensorToWrite => ({
+    const random = (name: string, dims: number[], std = INIT_STD): GgufTensorToWrite => ({
         name,
         dims,
         type: weightType,
-        data: () => encodeAs(weightType, new Sfc32(seed, hashString(name)).fillNormal(new Float32Array(dims[0]! * dims[1]!), INIT_STD))
+        data: () => encodeAs(weightType, new Sfc32(seed, hashString(name)).fillNormal(new Float32Array(dims[0]! * dims[1]!), std))
     });
     const ones = (name: string, n: number): GgufTensorToWrite => ({ name, dims: [n], type: GgmlType.F32, data: () => encodeAs(GgmlType.F32, new Float32Array(n).fill(1)) });
 

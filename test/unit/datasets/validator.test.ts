@@ -179,6 +179,10 @@ test("big edits: a 300k-line paste and appending in slices work like a full pass
 test("bad input: empty, binary, 10k-deep nesting, a 10 MB line, invalid UTF-8, CRLF", () => {
     assert.deepEqual(codes(""), ["1:LS011"]);
     assert.deepEqual(codes("\n\n"), ["1:LS011", "1:LS008", "2:LS008"]);
+    // A binary file stays one diagnostic; removing its NULs by editing brings back full validation.
+    const nul = new IncrementalValidator();
+    assert.deepEqual(nul.setText(`${chat("a", "b")}\n\u0000\u0001{x\n{bad`).diagnostics.map((d) => d.code), ["LS006"]);
+    assert.deepEqual(summary(nul.applyEdit({ startLine: 1, endLine: 2, newLines: [chat("c", "d")] })), summary(validateJsonl(`${chat("a", "b")}\n${chat("c", "d")}\n{bad`)));
     const bin = decodeDatasetBytes(new Uint8Array([0x89, 0x50, 0x00, 0xff, 0x0a, 0x00, 0x01]));
     assert.equal(bin.invalidUtf8, true);
     assert.deepEqual(codes(bin.text, { decodedFromInvalidUtf8: true }), ["1:LS006"]);
