@@ -19,7 +19,8 @@ function step(title) {
 
 /** Runs a command with inherited output; stops the demo with its exit code if it fails. */
 function run(command, args) {
-    process.stdout.write(`$ ${[relative(root, command) || command, ...args.map((a) => (a.startsWith(root) ? relative(root, a) : a))].join(" ")}\n`);
+    const shown = command === process.execPath ? "node" : relative(root, command) || command;
+    process.stdout.write(`$ ${[shown, ...args.map((a) => (a.startsWith(root) ? relative(root, a) : a))].join(" ")}\n`);
     const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
     if (result.status !== 0) {
         process.stderr.write(`demo: ${relative(root, command) || command} ${args[0] ?? ""} failed (exit ${result.status ?? result.signal})\n`);

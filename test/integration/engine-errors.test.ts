@@ -110,6 +110,32 @@ describe("engine bad input", { skip: engineSkip }, () => {
         trainer.dispose();
     });
 
+    test("a context shorter than the 64 packable sequences trains batches that fit and rejects longer ones", async () => {
+        // llama.cpp reserves an output row per packable sequence (64); with nCtx below that it used to abort
+        // with GGML_ASSERT(n_outputs_max <= cparams.n_outputs_max) on the first step.
+        for (const nCtx of [32, 8]) {
+            const short = await fx.engine.loadModel(fx.modelPath, { threads: 2, nCtx });
+            const trainer = await short.createTrainer({ ...ADAPTER, dropout: 0.1 }, optimizer());
+            const full = await trainer.step(pack([{ tokens: tokensFrom(5, nCtx) }]));
+            assert.equal(full.trainedTokens, nCtx - 1);
+            const smaller = await trainer.step(pack([{ tokens: tokensFrom(6, nCtx / 2) }, { tokens: tokensFrom(7, 2) }]));
+            assert.equal(smaller.optimizerStep, 2);
+            assert.ok(Number.isFinite(smaller.loss));
+            // one token per sequence, every row an output: as many sequences as the context holds
+            const singles = Array.from({ length: nCtx }, (_, i) => ({ tokens: [100 + i], labels: [200 + i] }));
+            assert.ok(Number.isFinite((await trainer.step(pack(singles))).loss));
+            assert.equal((await trainer.evalLogits(pack(singles))).length, nCtx * short.info.nVocab);
+            await assert.rejects(trainer.step(pack([{ tokens: tokensFrom(8, nCtx + 1) }])),
+                errorWith(InvalidBatchError, "INVALID_BATCH", new RegExp(`more than nCtx = ${nCtx}`)));
+            await assert.rejects(trainer.evalLoss(pack([{ tokens: tokensFrom(8, nCtx) }, { tokens: [1, 2] }])),
+                errorWith(InvalidBatchError, "INVALID_BATCH", new RegExp(`more than nCtx = ${nCtx}`)));
+            // still usable after the rejections
+            assert.equal((await trainer.step(pack([{ tokens: tokensFrom(9, nCtx) }]))).optimizerStep, 4);
+            trainer.dispose();
+            short.dispose();
+        }
+    });
+
     test("a diverging run stops with NonFiniteError and never writes the adapter", async () => {
         const trainer = await model.createTrainer(ADAPTER, optimizer({ lr: 1e30 }));
         const batch = pack([{ tokens: tokensFrom(3, 16) }]);

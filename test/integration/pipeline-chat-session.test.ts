@@ -67,7 +67,7 @@ for (const fixture of sessionFixtures) {
                 assert.ok(firstTarget > 0 && firstTarget < trained!.tokens.length);
 
                 const sequence = context.getSequence();
-                const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: createChatWrapperForModel(model) });
+                const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: await createChatWrapperForModel(model) });
                 try {
                     session.setChatHistory(chatHistoryFor(conversation.slice(0, -2)));
                     await session.prompt(conversation.at(-2)!.content, { maxTokens: 1 });

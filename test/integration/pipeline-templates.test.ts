@@ -95,7 +95,7 @@ for (const fixture of templateFixtures) {
         for (const [title, conversation] of Object.entries(parityConversations)) {
             test(`chat parity, ${title}: the tokens before every reply are what chat builds`, async () => {
                 const { model, tokenizer, chatTemplate } = await load();
-                const wrapper = createChatWrapperForModel(model);
+                const wrapper = await createChatWrapperForModel(model);
                 const [sequence] = renderConversation(chatTemplate, conversation, tokenizer);
                 const trained = Array.from(sequence!.tokens);
                 for (let k = 0; k < conversation.length; k++) {

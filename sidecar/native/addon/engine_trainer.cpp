@@ -113,6 +113,9 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
     cparams.n_batch         = (uint32_t) model->n_ctx; // one micro-batch = one ubatch
     cparams.n_ubatch        = (uint32_t) model->n_ctx;
     cparams.n_seq_max       = ENGINE_MAX_SEQS;
+    // llama.cpp reserves room for at least n_seq_max outputs per ubatch and asserts that this fits n_outputs_max,
+    // which defaults to n_batch: a context shorter than ENGINE_MAX_SEQS tokens would abort on its first step.
+    cparams.n_outputs_max   = (uint32_t) std::max<int64_t>(model->n_ctx, ENGINE_MAX_SEQS);
     cparams.kv_unified      = true;  // packed sequences share one KV stream
     cparams.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; // FLASH_ATTN_EXT has no backward pass
     cparams.n_threads       = model->n_threads;
@@ -219,10 +222,11 @@ static uint64_t next_dropout_seed(uint64_t & state) {
 
 // Runs the training graph on one micro-batch. Throws CANCELLED when cancel() interrupted it.
 // Dropout applies to training steps only (train_step), never to evaluations or computeGradients.
+// dropout_rng: the generator state a training step draws its mask seed from (nullptr: no dropout).
 static double run_eval(engine_trainer * trainer, const engine_batch & batch, bool with_grads, float * logits, int32_t * n_labels,
-        bool train_step = false) {
-    if (train_step && trainer->adapter_opts.dropout > 0.0f) {
-        llama_lora_train_set_dropout(trainer->ctx, trainer->adapter_opts.dropout, next_dropout_seed(trainer->rng_state));
+        uint64_t * dropout_rng = nullptr) {
+    if (dropout_rng && trainer->adapter_opts.dropout > 0.0f) {
+        llama_lora_train_set_dropout(trainer->ctx, trainer->adapter_opts.dropout, next_dropout_seed(*dropout_rng));
     } else {
         llama_lora_train_set_dropout(trainer->ctx, 0.0f, 0);
     }
@@ -324,7 +328,10 @@ engine_step_result engine_trainer_step(engine_trainer * trainer, const engine_ba
     throw_if_cancelled(trainer);
 
     engine_step_result res;
-    const double loss = run_eval(trainer, batch, true, nullptr, &res.trained_tokens, /*train_step =*/ true);
+    // The generator advances only when the step counts: a cancelled or failed micro-batch leaves rng_state as it
+    // was, so the checkpoint written after a cancel resumes with the masks of an uninterrupted run.
+    uint64_t rng_after = trainer->rng_state;
+    const double loss = run_eval(trainer, batch, true, nullptr, &res.trained_tokens, &rng_after);
     throw_if_cancelled(trainer);
     if (!std::isfinite(loss)) {
         trainer->diverged = true;
@@ -348,6 +355,7 @@ engine_step_result engine_trainer_step(engine_trainer * trainer, const engine_ba
         }
     }
     trainer->micro_in_accum++;
+    trainer->rng_state = rng_after;
 
     res.loss   = loss;
     res.tokens = (int32_t) batch.tokens.size();

@@ -2,8 +2,9 @@
 // template (createChatWrapperForModel) and a history seeded like the training data (chatHistoryFor), so the
 // prompt is token for token what training saw. Used by `lora-studio chat` and the demo.
 import { existsSync } from "node:fs";
-import { LlamaChatSession, type LlamaContext, type LlamaModel } from "node-llama-cpp";
+import type { LlamaChatSession, LlamaContext, LlamaModel } from "node-llama-cpp";
 import { chatHistoryFor, createChatWrapperForModel, getCpuLlama } from "../pipeline";
+import { loadNodeLlamaCpp } from "../pipeline/nodeLlamaCpp";
 import type { ChatMessage } from "../pipeline/types";
 
 export interface ChatOptions {
@@ -61,7 +62,8 @@ export class ModelChat {
                     "Is it a GGUF LoRA adapter trained on this base model?"
             );
         }
-        const session = new LlamaChatSession({ contextSequence: context.getSequence(), chatWrapper: createChatWrapperForModel(model, options.modelPath) });
+        const { LlamaChatSession } = await loadNodeLlamaCpp();
+        const session = new LlamaChatSession({ contextSequence: context.getSequence(), chatWrapper: await createChatWrapperForModel(model, options.modelPath) });
         const history: ChatMessage[] = options.system ? [{ role: "system", content: options.system }] : [];
         session.setChatHistory(chatHistoryFor(history));
         return new ModelChat(model, context, session, history);

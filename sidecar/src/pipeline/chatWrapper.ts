@@ -3,12 +3,14 @@
 //   prompt and drop BOS); this one renders the model's own template with the pipeline's variables (renderParameters.ts).
 // - The history: LlamaChatSession starts every chat with node-llama-cpp's long default system prompt unless told
 //   otherwise, which no training example contains. Seed sessions with chatHistoryFor(...) instead.
-import { JinjaTemplateChatWrapper, type ChatHistoryItem, type LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, JinjaTemplateChatWrapper, LlamaModel } from "node-llama-cpp";
 import { chatTemplateOf } from "./llamaTokenizer";
+import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 import { ENABLE_THINKING, PINNED_DATE_STRING } from "./renderParameters";
 import type { ChatMessage } from "./types";
 
-export function createChatWrapperForModel(model: LlamaModel, modelPath = model.filename ?? "the model"): JinjaTemplateChatWrapper {
+export async function createChatWrapperForModel(model: LlamaModel, modelPath = model.filename ?? "the model"): Promise<JinjaTemplateChatWrapper> {
+    const { JinjaTemplateChatWrapper } = await loadNodeLlamaCpp();
     return new JinjaTemplateChatWrapper({
         template: chatTemplateOf(model, modelPath),
         tokenizer: model.tokenizer,

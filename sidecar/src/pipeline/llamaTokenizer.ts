@@ -1,6 +1,7 @@
 // The one place where the pipeline meets node-llama-cpp: loads a GGUF's vocabulary (no weights) and exposes the
 // model's real tokenizer and chat template through the pipeline's small PipelineTokenizer interface.
 import type { Llama, LlamaModel, Token } from "node-llama-cpp";
+import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 import type { PipelineTokenizer } from "./types";
 
 /** Wraps a loaded model's tokenizer with node-llama-cpp's exact tokenization rules (including "trimLeadingSpace"). */
@@ -44,7 +45,7 @@ let cpuLlama: Promise<Llama> | undefined;
 
 /** A CPU-only llama.cpp instance: tokenizing never needs a GPU, and must not grab one that training will use. */
 export async function getCpuLlama(): Promise<Llama> {
-    cpuLlama ??= import("node-llama-cpp").then(({ getLlama }) => getLlama({ gpu: false }));
+    cpuLlama ??= loadNodeLlamaCpp().then(({ getLlama }) => getLlama({ gpu: false }));
     return cpuLlama;
 }
 
