@@ -134,6 +134,12 @@ describe("engine bad input", { skip: engineSkip }, () => {
             trainer.dispose();
             short.dispose();
         }
+        const one = await fx.engine.loadModel(fx.modelPath, { threads: 2, nCtx: 1 });
+        const trainer = await one.createTrainer({ ...ADAPTER, dropout: 0.1 }, optimizer());
+        assert.equal((await trainer.step(pack([{ tokens: [100], labels: [101] }]))).trainedTokens, 1);
+        await assert.rejects(trainer.step(pack([{ tokens: [100, 101] }])), errorWith(InvalidBatchError, "INVALID_BATCH", /more than nCtx = 1/));
+        trainer.dispose();
+        one.dispose();
     });
 
     test("a diverging run stops with NonFiniteError and never writes the adapter", async () => {

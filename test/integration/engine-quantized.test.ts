@@ -19,7 +19,8 @@ describe("engine on quantized bases", { skip: engineSkip }, () => {
         ...(["q4_0", "q4_k_m", "q8_0"] as QuantizeType[]).map((q) => ({
             name: q, fileType: q, make: (out: string) => fx.engine.quantizeModel(fx.modelPath, out, q)
         })),
-        { name: "f16", fileType: "f16", make: async (out: string) => void makeTinyModel({ out, quant: "f16", shape: TEST_SHAPE, seed: 7 }) }
+        { name: "f16", fileType: "f16", make: async (out: string) => void makeTinyModel({ out, quant: "f16", shape: TEST_SHAPE, seed: 7 }) },
+        { name: "bf16", fileType: "bf16", make: async (out: string) => void makeTinyModel({ out, quant: "bf16", shape: TEST_SHAPE, seed: 7 }) }
     ];
 
     for (const v of variants) {
@@ -42,9 +43,12 @@ describe("engine on quantized bases", { skip: engineSkip }, () => {
         });
     }
 
-    test("gradients on the Q8_0 base are close to the F32 base's", async () => {
+    test("gradients on the Q8_0 and BF16 bases are close to the F32 base's", async () => {
         const q8 = join(fx.dir, "tiny-q8_0-grad.gguf");
         await fx.engine.quantizeModel(fx.modelPath, q8, "q8_0");
+        // the same seed and shape as the fixture: the F32 weights rounded to BF16 (8 significant bits, like Q8_0)
+        const bf16 = join(fx.dir, "tiny-bf16-grad.gguf");
+        makeTinyModel({ out: bf16, quant: "bf16", shape: TEST_SHAPE, seed: 7 });
         const batch = pack([{ tokens: tokensFrom(92, 16) }]);
         const gradsOf = async (path: string) => {
             const model = await fx.engine.loadModel(path, { threads: 2, nCtx: 64 });
@@ -54,11 +58,14 @@ describe("engine on quantized bases", { skip: engineSkip }, () => {
             model.dispose();
             return grads;
         };
-        const [f32, q] = [await gradsOf(fx.modelPath), await gradsOf(q8)];
-        // fresh adapters (B = 0): the B gradients depend on the base's forward and backward passes only
-        for (const name of ["blk.0.attn_q.weight.lora_b", "blk.0.attn_k.weight.lora_b", "blk.1.ffn_up.weight.lora_b", "blk.1.ffn_down.weight.lora_b"]) {
-            const d = relMaxDiff(q[name]!.data, f32[name]!.data);
-            assert.ok(d < 0.05, `${name}: Q8_0 vs F32 gradient relative difference ${d}`);
+        const f32 = await gradsOf(fx.modelPath);
+        for (const [label, path] of [["Q8_0", q8], ["BF16", bf16]] as const) {
+            const q = await gradsOf(path);
+            // fresh adapters (B = 0): the B gradients depend on the base's forward and backward passes only
+            for (const name of ["blk.0.attn_q.weight.lora_b", "blk.0.attn_k.weight.lora_b", "blk.1.ffn_up.weight.lora_b", "blk.1.ffn_down.weight.lora_b"]) {
+                const d = relMaxDiff(q[name]!.data, f32[name]!.data);
+                assert.ok(d > 0 && d < 0.05, `${name}: ${label} vs F32 gradient relative difference ${d}`);
+            }
         }
     });
 });

@@ -171,6 +171,46 @@ describe("native LoRA engine", { skip: engineSkip }, () => {
         b.dispose();
     });
 
+    test("with dropout, a checkpoint written after a cancelled step resumes exactly like an uninterrupted run", async () => {
+        const adapter = { ...ADAPTER, dropout: 0.05 };
+        const batches: MicroBatch[] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => pack([{ tokens: tokensFrom(70 + i, 120) }]));
+        const straight = await model.createTrainer(adapter, optimizer());
+        const expected = [];
+        for (const b of batches) expected.push(await straight.step(b));
+        straight.dispose();
+
+        // The cancel lands before the step starts, while its graph computes, or after it (then the next step is
+        // the one rejected): whichever, a cancelled step must not count, and a resumed trainer (other seed, so
+        // only the checkpoint can supply the state) must go on with the same losses, masks included.
+        let trainer = await model.createTrainer(adapter, optimizer());
+        const resumed = [];
+        let cancels = 0;
+        for (const [i, b] of batches.entries()) {
+            for (let attempt = 0; ; attempt++) {
+                const pending = trainer.step(b);
+                if (attempt === 0) {
+                    for (let k = 0; k < i; k++) await new Promise<void>((resolve) => setImmediate(resolve));
+                    trainer.cancel();
+                }
+                try {
+                    resumed.push(await pending);
+                    break;
+                } catch (error) {
+                    assert.ok(error instanceof EngineCancelledError, String(error));
+                    cancels++;
+                    const ckpt = join(fx.dir, "cancelled.ckpt");
+                    await trainer.saveCheckpoint(ckpt, String(i));
+                    trainer.dispose();
+                    trainer = await model.createTrainer({ ...adapter, seed: 1000 + i }, optimizer());
+                    assert.deepEqual(await trainer.loadCheckpoint(ckpt), { step: resumed.length, dataCursor: String(i) });
+                }
+            }
+        }
+        trainer.dispose();
+        assert.ok(cancels > 0);
+        assert.deepEqual(resumed, expected);
+    });
+
     test("dropout is reproducible from the seed and applies to training steps only", async () => {
         const batch = pack([{ tokens: tokensFrom(30, 24) }]);
         const run = async (dropout: number, seed: number): Promise<number[]> => {

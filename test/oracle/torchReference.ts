@@ -1,4 +1,5 @@
 // Runs the PyTorch reference (torch_reference.py) with Debian's python3 and the bundle's gguf-py.
+import type { OptimizerOptions } from "../../sidecar/src/engine/types";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,18 +14,8 @@ export interface OracleBatch {
     labels: number[];
 }
 
-export interface OracleOptimizer {
-    lr: number;
-    beta1: number;
-    beta2: number;
-    eps: number;
-    weightDecay: number;
-    gradClip: number;
-    schedule: "cosine" | "linear" | "constant";
-    warmupSteps: number;
-    totalSteps: number;
-    gradAccum: number;
-}
+/** The reference implements the engine's optimizer semantics, so it takes the engine's options unchanged. */
+export type OracleOptimizer = OptimizerOptions;
 
 export interface OracleRequest {
     model: string;

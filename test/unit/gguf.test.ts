@@ -8,10 +8,13 @@ import { join } from "node:path";
 import {
     GgmlType,
     GgufFormatError,
+    bf16BitsToF32,
+    encodeBF16,
     encodeF16,
     encodeQ4_0,
     f16BitsToF32,
     f32Bytes,
+    f32ToBf16Bits,
     f32ToF16Bits,
     readGguf,
     readTensorBytes,
@@ -135,6 +138,19 @@ test("F16 encoding rounds to nearest even and saturates to infinity", () => {
     assert.equal(f32ToF16Bits(1 + 2 ** -11), 0x3c00); // tie → even
     assert.equal(f32ToF16Bits(1 + 3 * 2 ** -11), 0x3c02); // tie → even (up)
     for (const v of [0.1, 3.14159, -1234.5, 6.1e-5]) assert.ok(Math.abs(f16BitsToF32(f32ToF16Bits(v)) - v) <= Math.abs(v) * 2 ** -11);
+});
+
+test("BF16 encoding keeps the top half of the F32 bits, rounded to nearest even", () => {
+    assert.equal(f32ToBf16Bits(1), 0x3f80);
+    assert.equal(f32ToBf16Bits(-2), 0xc000);
+    assert.equal(f32ToBf16Bits(1 + 2 ** -8), 0x3f80); // tie → even (down)
+    assert.equal(f32ToBf16Bits(1 + 3 * 2 ** -8), 0x3f82); // tie → even (up)
+    assert.equal(f32ToBf16Bits(1 + 2 ** -8 + 2 ** -20), 0x3f81); // above the tie → up
+    assert.equal(f32ToBf16Bits(3.4e38), 0x7f80); // rounds past the largest finite value to infinity
+    assert.ok(Number.isNaN(bf16BitsToF32(f32ToBf16Bits(NaN))));
+    for (const v of [0.1, 3.14159, -1234.5, 6.1e-5, 1e30]) assert.ok(Math.abs(bf16BitsToF32(f32ToBf16Bits(v)) - v) <= Math.abs(v) * 2 ** -8);
+    const bytes = encodeBF16(Float32Array.of(1, -2));
+    assert.deepEqual([...bytes], [0x80, 0x3f, 0x00, 0xc0]);
 });
 
 test("Q4_0 encoding follows ggml: scale = max/-8, nibbles clamp to 15", () => {

@@ -1,4 +1,4 @@
-// `lora-studio make-tiny-model --out FILE [--seed N] [--quant f32|f16|q4_0] [--layers N --embd N --heads N --kv-heads N --ffn N]`
+// `lora-studio make-tiny-model --out FILE [--seed N] [--quant f32|f16|bf16|q4_0] [--layers N --embd N --heads N --kv-heads N --ffn N]`
 import { rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,7 +15,7 @@ template from node-llama-cpp's bundle). The same options always produce the same
 Options:
   --out FILE        output GGUF path (required)
   --seed N          weight seed (default 1234)
-  --quant TYPE      f32 (default), f16, q4_0, or q4_k_m (quantized by the native engine)
+  --quant TYPE      f32 (default), f16, bf16, q4_0, or q4_k_m (quantized by the native engine)
   --layers N  --embd N  --heads N  --kv-heads N  --ffn N   override the default shape`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -50,7 +50,7 @@ export const makeTinyModelCommand: CliCommand = {
         }
         if (!values.out) throw new UsageError("--out FILE is required");
         const requested = values.quant ?? "f32";
-        if (!["f32", "f16", "q4_0", "q4_k_m"].includes(requested)) throw new UsageError(`--quant must be f32, f16, q4_0 or q4_k_m, got '${requested}'`);
+        if (!["f32", "f16", "bf16", "q4_0", "q4_k_m"].includes(requested)) throw new UsageError(`--quant must be f32, f16, bf16, q4_0 or q4_k_m, got '${requested}'`);
         // Q4_K_M needs llama.cpp's k-quant search: write F32 first, then let the engine quantize it.
         const viaEngine = requested === "q4_k_m";
         const quant: TinyModelQuant = viaEngine ? "f32" : (requested as TinyModelQuant);

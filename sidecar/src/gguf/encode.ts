@@ -1,5 +1,6 @@
 // Encoders from F32 to the on-disk types the tiny-model generator writes without the native engine:
-// F16 (IEEE half, round-to-nearest-even) and Q4_0 (bit-exact with ggml's `quantize_row_q4_0_ref`).
+// F16 (IEEE half, round-to-nearest-even), BF16 (bit-exact with ggml's `ggml_compute_fp32_to_bf16`) and Q4_0
+// (bit-exact with ggml's `quantize_row_q4_0_ref`).
 import { GgmlType } from "./types";
 
 const f32 = new Float32Array(1);
@@ -46,6 +47,25 @@ export function f16BitsToF32(h: number): number {
     return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/** bfloat16 bits of `value`: the top half of its F32 bits, rounded to nearest even; NaN stays a quiet NaN. */
+export function f32ToBf16Bits(value: number): number {
+    f32[0] = value;
+    const x = u32[0]!;
+    if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 64) & 0xffff;
+    return ((x + (0x7fff + ((x >>> 16) & 1))) >>> 16) & 0xffff;
+}
+
+export function encodeBF16(src: Float32Array): Uint8Array {
+    const out = new Uint16Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = f32ToBf16Bits(src[i]!);
+    return new Uint8Array(out.buffer);
+}
+
+export function bf16BitsToF32(h: number): number {
+    u32[0] = (h & 0xffff) << 16;
+    return f32[0]!;
+}
+
 const QK4_0 = 32;
 
 /** Q4_0: blocks of 32 values → f16 scale d = max/-8 (max = the value of largest magnitude) + 16 bytes of nibbles. */
@@ -77,12 +97,13 @@ export function encodeQ4_0(src: Float32Array): Uint8Array {
     return out;
 }
 
-export type EncodableType = typeof GgmlType.F32 | typeof GgmlType.F16 | typeof GgmlType.Q4_0;
+export type EncodableType = typeof GgmlType.F32 | typeof GgmlType.F16 | typeof GgmlType.BF16 | typeof GgmlType.Q4_0;
 
 export function encodeAs(type: EncodableType, src: Float32Array): Uint8Array {
     switch (type) {
         case GgmlType.F32: return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
         case GgmlType.F16: return encodeF16(src);
+        case GgmlType.BF16: return encodeBF16(src);
         case GgmlType.Q4_0: return encodeQ4_0(src);
     }
 }

@@ -2,4 +2,4 @@
 export * from "./types";
 export { readGguf, readTensorBytes, readTensorF32, kvNumber, kvString, GgufFormatError } from "./reader";
 export { writeGguf, f32Bytes, type GgufToWrite, type GgufTensorToWrite } from "./writer";
-export { encodeF16, encodeQ4_0, encodeAs, f32ToF16Bits, f16BitsToF32, type EncodableType } from "./encode";
+export { encodeF16, encodeBF16, encodeQ4_0, encodeAs, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, type EncodableType } from "./encode";

@@ -7,7 +7,7 @@ import { bundledTemplatePath, bundledVocabPath } from "./bundleAssets";
 import { Sfc32, hashString } from "./prng";
 import { DEFAULT_TINY_SHAPE, checkShape, parameterCount, type TinyModelShape } from "./shape";
 
-export type TinyModelQuant = "f32" | "f16" | "q4_0";
+export type TinyModelQuant = "f32" | "f16" | "bf16" | "q4_0";
 
 export interface MakeTinyModelOptions {
     out: string;
@@ -37,8 +37,8 @@ export const DEFAULT_TEMPLATE = "microsoft-Phi-3.5-mini-instruct";
 /** Weight scale: GPT-2's 0.02 keeps the random model's logits near uniform (loss ≈ ln n_vocab). */
 const INIT_STD = 0.02;
 
-const fileTypeOf: Record<TinyModelQuant, number> = { f32: 0, f16: 1, q4_0: 2 }; // llama_ftype values
-const ggmlTypeOf: Record<TinyModelQuant, EncodableType> = { f32: GgmlType.F32, f16: GgmlType.F16, q4_0: GgmlType.Q4_0 };
+const fileTypeOf: Record<TinyModelQuant, number> = { f32: 0, f16: 1, bf16: 32, q4_0: 2 }; // llama_ftype values
+const ggmlTypeOf: Record<TinyModelQuant, EncodableType> = { f32: GgmlType.F32, f16: GgmlType.F16, bf16: GgmlType.BF16, q4_0: GgmlType.Q4_0 };
 
 /** Tokenizer keys copied verbatim; everything architecture-specific in the vocab file is dropped. */
 function tokenizerKv(vocabPath: string): [string, GgufValue][] {
@@ -61,7 +61,7 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
     checkShape(shape);
     const seed = opts.seed ?? DEFAULT_SEED;
     const quant = opts.quant ?? "f32";
-    if (!(quant in fileTypeOf)) throw new Error(`make-tiny-model: unknown quant '${quant}' (f32, f16 or q4_0; Q4_K_M goes through the engine's quantizer)`);
+    if (!(quant in fileTypeOf)) throw new Error(`make-tiny-model: unknown quant '${quant}' (f32, f16, bf16 or q4_0; Q4_K_M goes through the engine's quantizer)`);
     const vocabPath = bundledVocabPath(opts.vocab ?? DEFAULT_VOCAB);
     const templatePath = bundledTemplatePath(opts.template ?? DEFAULT_TEMPLATE);
     const template = readFileSync(templatePath, "utf8");

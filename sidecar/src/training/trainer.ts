@@ -3,16 +3,17 @@
 // run/resume (rpc/trainingHandlers.ts); the CLI reaches it through the sidecar.
 //
 // Determinism: the rows of epoch e are packEpoch(train, L, seed, e), a pure function, and the engine's
-// checkpoint holds the adapter, the AdamW moments and the RNG state. A checkpoint's data cursor is the
-// (epoch, row) of the next micro-batch after the last optimizer update, so resuming replays exactly
-// the micro-batches an uninterrupted run would have trained next: the same loss sequence.
+// checkpoint holds the adapter, the AdamW moments, the gradients accumulated so far and the RNG state. A
+// checkpoint's data cursor is the (epoch, row) of the next micro-batch the engine has not trained, plus the
+// loss sums of a partly accumulated group (a cancel between two updates), so resuming trains exactly the
+// micro-batches an uninterrupted run would have trained next: the same loss sequence.
 //
 // Shape legend: L = config.sequenceLength (every micro-batch is one packed row padded to L tokens).
 
 import { availableParallelism } from "node:os";
 import { EngineCancelledError, NonFiniteError, toEngineError, type Engine, type EngineModel, type Trainer } from "../engine";
 import { packEpoch, packValidation, toMicroBatch, type MicroBatch, type PreparedDataset } from "../pipeline";
-import type { MetricRecord, RunFailure } from "../protocol/sidecar";
+import type { MetricRecord, RunFailure, RunProgressParams } from "../protocol/sidecar";
 import type { RunDirectory } from "./runStore";
 import type { MetricsWriter } from "./metricsLog";
 import { warmupStepsFor, type ResolvedRunConfig } from "./config";
@@ -23,17 +24,8 @@ export interface DataCursor {
     row: number;
 }
 
-export interface TrainingProgress {
-    step: number;
-    totalSteps: number;
-    epoch: number;
-    trainLoss: number;
-    valLoss?: number;
-    lr: number;
-    tokensPerSecond: number;
-    etaSeconds: number;
-    memory: { rssBytes: number; engineBytes: number };
-}
+/** What the trainer reports after each optimizer step: the protocol's progress notification without the run id. */
+export type TrainingProgress = Omit<RunProgressParams, "runId">;
 
 export interface TrainingEvents {
     onProgress?(progress: TrainingProgress): void;
@@ -53,16 +45,29 @@ export function planSteps(prepared: PreparedDataset, config: ResolvedRunConfig):
     return { rowsPerEpoch, totalSteps: Math.max(1, Math.floor(micro / config.gradAccum)) };
 }
 
-export function encodeCursor(cursor: DataCursor): string {
-    return JSON.stringify(cursor);
+/** Micro-batches trained since the last optimizer update: what the next metrics record averages. */
+export interface GroupTotals {
+    lossSum: number;
+    lossCount: number;
+    tokens: number;
 }
 
-export function decodeCursor(text: string, checkpoint: string): DataCursor {
-    const value = JSON.parse(text) as Partial<DataCursor>;
+const emptyGroup = (): GroupTotals => ({ lossSum: 0, lossCount: 0, tokens: 0 });
+
+export function encodeCursor(cursor: DataCursor, group: GroupTotals = emptyGroup()): string {
+    return JSON.stringify(group.lossCount > 0 ? { ...cursor, group } : cursor);
+}
+
+export function decodeCursor(text: string, checkpoint: string): { cursor: DataCursor; group: GroupTotals } {
+    const value = JSON.parse(text) as Partial<DataCursor> & { group?: Partial<GroupTotals> };
     if (!Number.isInteger(value?.epoch) || !Number.isInteger(value?.row)) {
         throw new Error(`${checkpoint}: the checkpoint's data cursor ${JSON.stringify(text)} is not {epoch, row}`);
     }
-    return { epoch: value.epoch!, row: value.row! };
+    const g = value.group;
+    if (g !== undefined && !(Number.isFinite(g.lossSum) && Number.isInteger(g.lossCount) && Number.isInteger(g.tokens))) {
+        throw new Error(`${checkpoint}: the checkpoint's data cursor ${JSON.stringify(text)} has a malformed group {lossSum, lossCount, tokens}`);
+    }
+    return { cursor: { epoch: value.epoch!, row: value.row! }, group: g ? (g as GroupTotals) : emptyGroup() };
 }
 
 export interface TrainingRunOptions {
@@ -84,6 +89,7 @@ export class TrainingRun {
     private cancelRequested = false;
     private step = 0;
     private cursor: DataCursor = { epoch: 0, row: 0 };
+    private group: GroupTotals = emptyGroup();
     private lastCheckpointStep = -1;
     private finalTrainLoss = NaN;
     private finalValLoss: number | undefined;
@@ -121,7 +127,7 @@ export class TrainingRun {
                 if (latest) {
                     const loaded = await this.trainer.loadCheckpoint(latest.path);
                     this.step = loaded.step;
-                    this.cursor = decodeCursor(loaded.dataCursor, latest.path);
+                    ({ cursor: this.cursor, group: this.group } = decodeCursor(loaded.dataCursor, latest.path));
                     this.lastCheckpointStep = loaded.step;
                 }
                 // Steps after the checkpoint are trained again; they must not appear twice in metrics.jsonl.
@@ -158,9 +164,6 @@ export class TrainingRun {
         const startStep = this.step;
         try {
             let rows = packEpoch(this.options.prepared.train, L, config.seed, this.cursor.epoch);
-            let lossSum = 0;
-            let lossCount = 0;
-            let tokens = 0;
             let groupStarted = Date.now();
             while (this.step < this.totalSteps) {
                 if (this.cancelRequested) return await this.stopCancelled(metrics);
@@ -178,9 +181,9 @@ export class TrainingRun {
                     throw error;
                 }
                 if (!Number.isFinite(result.loss)) throw new NonFiniteError("NON_FINITE", `the loss became ${result.loss} at step ${this.step + 1}`);
-                lossSum += result.loss;
-                lossCount++;
-                tokens += result.tokens;
+                this.group.lossSum += result.loss;
+                this.group.lossCount++;
+                this.group.tokens += result.tokens;
                 this.cursor = { epoch: this.cursor.epoch, row: this.cursor.row + 1 };
                 if (!result.appliedUpdate) continue;
 
@@ -190,11 +193,11 @@ export class TrainingRun {
                 const record: MetricRecord = {
                     step: this.step,
                     epoch: this.cursor.epoch + this.cursor.row / this.rowsPerEpoch[this.cursor.epoch]!,
-                    loss: lossSum / lossCount,
+                    loss: this.group.lossSum / this.group.lossCount,
                     lr: result.lr,
                     gradNorm: result.gradNorm,
-                    tokens,
-                    tokensPerSecond: tokens / seconds
+                    tokens: this.group.tokens,
+                    tokensPerSecond: this.group.tokens / seconds
                 };
                 this.finalTrainLoss = record.loss;
                 const evalDue = config.evalEvery > 0 ? this.step % config.evalEvery === 0 : epochDone;
@@ -214,9 +217,7 @@ export class TrainingRun {
                     lr: result.lr, tokensPerSecond: record.tokensPerSecond as number,
                     etaSeconds: perStep * (this.totalSteps - this.step), memory
                 });
-                lossSum = 0;
-                lossCount = 0;
-                tokens = 0;
+                this.group = emptyGroup();
                 groupStarted = Date.now();
                 if (this.step % config.checkpointEvery === 0 && this.step < this.totalSteps) await this.checkpoint(metrics);
             }
@@ -254,35 +255,22 @@ export class TrainingRun {
         const trainer = this.trainer!;
         // metrics.jsonl must hold every step up to a checkpoint before the checkpoint counts as complete.
         metrics.flush();
-        const cursor = encodeCursor(this.cursor);
+        const cursor = encodeCursor(this.cursor, this.group);
         const path = await this.options.run.commitCheckpoint(this.step, (tmp) => trainer.saveCheckpoint(tmp, cursor));
         this.lastCheckpointStep = this.step;
         this.options.events?.onCheckpoint?.(this.step, path);
     }
 
     private async stopCancelled(metrics: MetricsWriter): Promise<TrainingOutcome> {
-        // The cursor only moves past a micro-batch the engine finished; with gradient accumulation the partial
-        // group is not in the checkpoint, so point the cursor back at the group's first micro-batch.
-        this.rewindCursorToLastUpdate();
+        // The cursor only moves past a micro-batch the engine finished, and the engine's checkpoint holds the
+        // gradients of a partly accumulated group (and the RNG state after it), so the cursor stays where it is:
+        // moving it back to the group's start would train those micro-batches twice.
         await this.checkpoint(metrics);
         metrics.close();
         const trainer = this.trainer!;
         const adapterPath = await this.options.run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
         this.options.run.updateStatus({ state: "cancelled", step: this.step });
         return { kind: "cancelled", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
-    }
-
-    private rewindCursorToLastUpdate(): void {
-        const k = this.options.config.gradAccum;
-        if (k === 1) return;
-        // Micro-batches since the last update: global index of the cursor minus step·k.
-        let global = this.cursor.row;
-        for (let e = 0; e < this.cursor.epoch; e++) global += this.rowsPerEpoch[e]!;
-        let target = this.step * k;
-        if (target === global) return;
-        let epoch = 0;
-        while (epoch < this.rowsPerEpoch.length && target >= this.rowsPerEpoch[epoch]!) target -= this.rowsPerEpoch[epoch++]!;
-        this.cursor = { epoch, row: target };
     }
 
     dispose(): void {
