@@ -45,6 +45,7 @@ Options (override the config file's values):
   --grad-accum K            micro-batches per optimizer step (default 1)
   --checkpoint-every N      optimizer steps between checkpoints (default 50)
   --threads T               CPU threads (default: all cores)
+  --quantize-base TYPE      none | q4_0 | q4_k_m | q8_0: train on a cached quantized copy of an F32/F16/BF16 base
   --resume DIR              continue the run in DIR from its newest checkpoint`;
 
 const NUMBER_FLAGS = {
@@ -71,7 +72,7 @@ function parse(args: string[]): Request {
             args,
             options: {
                 config: { type: "string" }, model: { type: "string" }, data: { type: "string" }, out: { type: "string" },
-                "validation-data": { type: "string" }, resume: { type: "string" }, ...numberOptions
+                "validation-data": { type: "string" }, "quantize-base": { type: "string" }, resume: { type: "string" }, ...numberOptions
             }
         }).values;
     } catch (err) {
@@ -83,6 +84,8 @@ function parse(args: string[]): Request {
     for (const [flag, field] of [["model", "model"], ["data", "data"], ["validation-data", "validationData"]] as const) {
         if (typeof values[flag] === "string") config[field] = resolve(values[flag] as string);
     }
+    // The run config's schema checks the value and names the field when it is wrong.
+    if (typeof values["quantize-base"] === "string") config.quantizeBase = values["quantize-base"];
     for (const [flag, field] of Object.entries(NUMBER_FLAGS)) {
         const text = values[flag];
         if (typeof text !== "string") continue;

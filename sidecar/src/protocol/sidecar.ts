@@ -111,6 +111,8 @@ export interface TrainingConfig {
     truncation?: "drop" | "truncate-left" | "truncate-right";
     /** 0 = all cores. */
     threads?: number;
+    /** "4-bit as a checkbox": quantize an F32/F16/BF16 base once into the user cache and train on that. */
+    quantizeBase?: "none" | "q4_0" | "q4_k_m" | "q8_0";
 }
 
 export type RunState =

@@ -17,6 +17,7 @@ import type { MetricRecord, RunFailure, RunProgressParams } from "../protocol/si
 import type { RunDirectory } from "./runStore";
 import type { MetricsWriter } from "./metricsLog";
 import { warmupStepsFor, type ResolvedRunConfig } from "./config";
+import { trainingBasePath } from "./quantizedBase";
 
 /** Where the next micro-batch comes from: row `row` of epoch `epoch`. Stored in checkpoints. */
 export interface DataCursor {
@@ -112,7 +113,8 @@ export class TrainingRun {
     async start(): Promise<number> {
         const { engine, config, run } = this.options;
         const threads = config.threads > 0 ? config.threads : availableParallelism();
-        this.model = await engine.loadModel(config.model, { threads, nCtx: config.sequenceLength });
+        const basePath = await trainingBasePath(engine, config.model, config.quantizeBase);
+        this.model = await engine.loadModel(basePath, { threads, nCtx: config.sequenceLength });
         try {
             this.trainer = await this.model.createTrainer(
                 { rank: config.rank, alpha: config.alpha, dropout: config.dropout, targetModules: config.targetModules, seed: config.seed },
