@@ -199,8 +199,8 @@ let hash = 0;
 let hashLength = 0;
 
 /** Characters hashed per content string: all of a short one; of a long one, its head, its tail and a spread. */
-const HASH_EDGE = 6;
-const HASH_SPREAD = 4;
+const HASH_EDGE = 16;
+const HASH_SPREAD = 8;
 
 /**
  * Hashes a sample of `s` trimmed. A per-character loop in JS costs half of what JSON.parse costs for the whole
