@@ -28,6 +28,17 @@ export function isPlainObject(value: unknown): value is JsonObject {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A line's JSON object, or undefined when it does not parse or is not an object (slow paths: fixes, duplicates). */
+export function parseObjectLine(text: string): JsonObject | undefined {
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+    return isPlainObject(value) ? value : undefined;
+}
+
 export function isDatasetFormat(value: unknown): value is DatasetFormat {
     return typeof value === "string" && (DATASET_FORMATS as readonly string[]).includes(value);
 }
@@ -142,13 +153,8 @@ export function normalizeExample(value: unknown, format?: DatasetFormat, mapping
  * qa convert: chat already is chat, and raw text has no user/assistant split. Returns undefined otherwise.
  */
 export function convertLineToChat(lineText: string, format?: DatasetFormat | "auto", mapping?: ColumnMapping): string | undefined {
-    let value: unknown;
-    try {
-        value = JSON.parse(lineText);
-    } catch {
-        return undefined;
-    }
-    if (!isPlainObject(value)) return undefined;
+    const value = parseObjectLine(lineText);
+    if (!value) return undefined;
     const f = format === undefined || format === "auto" ? detectLineFormat(value, mapping) : format;
     if (f === undefined || f === "chat" || f === "text") return undefined;
     const normalized = normalizeCanonical(canonicalView(value, f, mapping), f);

@@ -11,6 +11,7 @@ import {
     detectLineFormat,
     isPlainObject,
     normalizeCanonical,
+    parseObjectLine,
     sourceKeys,
     sourcePath,
     type JsonObject
@@ -233,13 +234,8 @@ function hashNormalized(s: string): void {
  * when the line has no well-formed example. Slow path (parses again), used only on hash collisions.
  */
 export function exampleText(text: string, opts: LineCheckOptions): string | undefined {
-    let value: unknown;
-    try {
-        value = JSON.parse(text.replace(/^\uFEFF/, "").trim());
-    } catch {
-        return undefined;
-    }
-    if (!isPlainObject(value)) return undefined;
+    const value = parseObjectLine(text.replace(/^\uFEFF/, "").trim());
+    if (!value) return undefined;
     const format = opts.format === "auto" ? detectLineFormat(value, opts.mapping) : opts.format;
     if (!format) return undefined;
     const normalized = normalizeCanonical(canonicalView(value, format, opts.mapping), format);
@@ -392,13 +388,8 @@ function trimFixFor(body: string, format: DatasetFormat, mapping: ColumnMapping 
 
 /** The line with its content strings trimmed (quick fix for LS204). Keeps every other key as it was. */
 function trimmedLine(body: string, format: DatasetFormat, mapping: ColumnMapping | undefined): FixHint | undefined {
-    let value: unknown;
-    try {
-        value = JSON.parse(body);
-    } catch {
-        return undefined;
-    }
-    if (!isPlainObject(value)) return undefined;
+    const value = parseObjectLine(body);
+    if (!value) return undefined;
     if (format === "chat") {
         const messages = value["messages"];
         if (Array.isArray(messages)) {
