@@ -12,12 +12,14 @@ import {
     type InitializeResult
 } from "vscode-languageserver";
 import { decodeDatasetBytes } from "../../sidecar/src/datasets/index";
-import { DatasetRowsRequest, DatasetSummaryRequest, DEFAULT_DATASET_SETTINGS, SETTINGS_SECTION, type DatasetSettings } from "../../sidecar/src/protocol/languageServer";
+import { DatasetLinePreviewRequest, DatasetRowsRequest, DatasetSummaryRequest, DEFAULT_DATASET_SETTINGS, SETTINGS_SECTION, type DatasetSettings } from "../../sidecar/src/protocol/languageServer";
 import { codeActions, isConvertFileData, resolveConvertFile } from "./codeActions";
 import { DatasetDocument } from "./datasetDocument";
 import { toLspDiagnostic } from "./diagnostics";
+import { lineMaskPreview, TrainableCheck } from "./labelMask";
 import { buildRows, buildSummary } from "./previewData";
 import { resolveModelPath, sanitizeSettings, uriToPath, validateOptionsFor, workspaceRelativePath } from "./settings";
+import { isRunConfigUri, RunConfigDocuments } from "./runConfigDocuments";
 import { tokenDiagnostics } from "./tokenLengths";
 import { TokenCounter } from "./tokenizer";
 
@@ -45,6 +47,8 @@ export function startDatasetServer(connection: Connection): void {
     let canPullConfiguration = false;
     let canRegisterConfigurationChanges = false;
     const tokenizer: TokenizerState = { modelPath: null, counter: null, loading: null, error: null };
+    const trainableCheck = new TrainableCheck();
+    const runConfigs = new RunConfigDocuments(connection, VALIDATE_DEBOUNCE_MS);
 
     // Documents opened before the client answered the first configuration pull wait for it, so a file with a
     // per-glob format or column mapping is never first published with the defaults' diagnostics.
@@ -137,12 +141,14 @@ export function startDatasetServer(connection: Connection): void {
     }
 
     connection.onDidOpenTextDocument(({ textDocument }) => {
+        if (isRunConfigUri(textDocument.uri)) return runConfigs.open(textDocument.uri, textDocument.text, textDocument.version);
         const doc = new DatasetDocument(textDocument.uri, textDocument.text, textDocument.version, optionsFor(textDocument.uri));
         open.set(textDocument.uri, doc);
         void validateAndPublish(doc);
     });
 
     connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
+        if (isRunConfigUri(textDocument.uri)) return runConfigs.change(textDocument.uri, contentChanges, textDocument.version);
         const doc = open.get(textDocument.uri);
         if (!doc) return;
         doc.applyChanges(contentChanges, textDocument.version);
@@ -154,6 +160,7 @@ export function startDatasetServer(connection: Connection): void {
     });
 
     connection.onDidCloseTextDocument(({ textDocument }) => {
+        if (isRunConfigUri(textDocument.uri)) return runConfigs.close(textDocument.uri);
         clearTimeout(timers.get(textDocument.uri));
         timers.delete(textDocument.uri);
         open.delete(textDocument.uri);
@@ -180,11 +187,13 @@ export function startDatasetServer(connection: Connection): void {
         }
     }
 
-    /** LS301 from the counts made so far with `counter` (none without a tokenizer). */
+    /** LS301 from the counts made so far with `counter`, and LS302 for long lines left with nothing to train on (none without a tokenizer). */
     function tokenWarnings(doc: DatasetDocument, counter: TokenCounter | null): Diagnostic[] {
         const counts = doc.tokenCounts(counter);
-        if (!counts) return [];
-        return tokenDiagnostics(counts, (line) => doc.buffer.line(line).length, settings.maxSequenceLength, settings.maxDiagnosticsPerFile);
+        if (!counts || !counter) return [];
+        const options = { format: doc.validateOptions.format, mapping: doc.validateOptions.columnMapping };
+        const untrainable = trainableCheck.diagnostics(counts, (line) => doc.buffer.line(line), counter, options, settings);
+        return untrainable.concat(tokenDiagnostics(counts, (line) => doc.buffer.line(line).length, settings.maxSequenceLength, settings.maxDiagnosticsPerFile));
     }
 
     function publish(doc: DatasetDocument, diagnostics: Diagnostic[]): void {
@@ -232,6 +241,16 @@ export function startDatasetServer(connection: Connection): void {
         return buildRows(doc, result, doc.tokenCounts(tokenizer.counter), offset, limit);
     });
 
+    connection.onRequest(DatasetLinePreviewRequest.type, async ({ uri, line }) => {
+        const doc = await documentFor(uri);
+        await doc.validate();
+        // Selecting a row right after the panel opens must not say "loading" for a tokenizer seconds from ready.
+        if (tokenizer.loading && !tokenizer.counter && !tokenizer.error) await tokenizer.loading;
+        const text = Number.isInteger(line) && line >= 0 && line < doc.buffer.lineCount ? doc.buffer.line(line) : undefined;
+        const options = { format: doc.validateOptions.format, mapping: doc.validateOptions.columnMapping };
+        return lineMaskPreview(uri, line, text, tokenizer, options, settings);
+    });
+
     connection.onCodeAction(async (params) => {
         const doc = open.get(params.textDocument.uri);
         if (!doc) return [];
@@ -249,6 +268,7 @@ export function startDatasetServer(connection: Connection): void {
 
     connection.onShutdown(async () => {
         for (const timer of timers.values()) clearTimeout(timer);
+        runConfigs.dispose();
         await tokenizer.counter?.dispose();
     });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DiagnosticSeverity, type Diagnostic } from "vscode-languageserver";
 import { DIAGNOSTIC_CODES, type DatasetDiagnostic, type FixHint, type Severity } from "../../sidecar/src/datasets/index";
+import { RUN_CONFIG_CODES } from "../../sidecar/src/datasets/runConfig";
 import { DIAGNOSTICS_DOC_PATH } from "../../sidecar/src/protocol/languageServer";
 
 export const DIAGNOSTIC_SOURCE = "lora-studio";
@@ -39,8 +40,8 @@ export function toLspDiagnostic(d: DatasetDiagnostic): Diagnostic {
     return diagnostic;
 }
 
-/** The heading slug of a code in docs/diagnostics.md: "## LS001 invalid-json" → "ls001-invalid-json". */
+/** The heading slug of a code in docs/diagnostics.md: "## LS001 invalid-json" → "ls001-invalid-json" (RC codes too). */
 export function docsAnchor(code: string): string {
-    const info = (DIAGNOSTIC_CODES as Record<string, { title: string } | undefined>)[code];
+    const info = (DIAGNOSTIC_CODES as Record<string, { title: string } | undefined>)[code] ?? (RUN_CONFIG_CODES as Record<string, { title: string } | undefined>)[code];
     return info ? `${code.toLowerCase()}-${info.title}` : code.toLowerCase();
 }

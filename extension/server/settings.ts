@@ -2,11 +2,13 @@
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { matchGlob, optionsForPath, type ColumnMapping, type ValidateOptions } from "../../sidecar/src/datasets/index";
+import { TRUNCATION_POLICIES } from "../../sidecar/src/pipeline/truncate";
+import type { TruncationPolicy } from "../../sidecar/src/pipeline/types";
 import { DEFAULT_DATASET_SETTINGS, type DatasetSettings } from "../../sidecar/src/protocol/languageServer";
 
 /** Settings arrive from the client untyped; keep the defaults for anything missing or malformed. */
 export function sanitizeSettings(raw: unknown): DatasetSettings {
-    const s = (typeof raw === "object" && raw !== null ? raw : {}) as Partial<Record<keyof DatasetSettings, unknown>>;
+    const s = (typeof raw === "object" && raw !== null ? raw : {}) as Partial<Record<keyof DatasetSettings, unknown>> & Record<string, unknown>;
     const positive = (v: unknown, fallback: number) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback);
     return {
         baseModel: typeof s.baseModel === "string" ? s.baseModel.trim() : DEFAULT_DATASET_SETTINGS.baseModel,
@@ -18,8 +20,17 @@ export function sanitizeSettings(raw: unknown): DatasetSettings {
             : [],
         columnMappings: typeof s.columnMappings === "object" && s.columnMappings !== null && !Array.isArray(s.columnMappings)
             ? (s.columnMappings as Record<string, ColumnMapping>)
-            : {}
+            : {},
+        truncation: truncationOf(s)
     };
+}
+
+/** VS Code sends `loraStudio.training.truncation` nested (`training: { truncation }`); a flat `truncation` is accepted too. */
+function truncationOf(s: Record<string, unknown>): TruncationPolicy {
+    const training = s["training"];
+    const nested = typeof training === "object" && training !== null ? (training as Record<string, unknown>)["truncation"] : undefined;
+    const value = nested ?? s["truncation"];
+    return (TRUNCATION_POLICIES as readonly unknown[]).includes(value) ? (value as TruncationPolicy) : DEFAULT_DATASET_SETTINGS.truncation;
 }
 
 /** A document's path relative to the workspace folder that holds it, with `/` separators (or its absolute path). */

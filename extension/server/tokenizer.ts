@@ -3,14 +3,20 @@
 // server, which the client restarts, not the editor. node-llama-cpp is ESM-only, so it comes in through a
 // dynamic import() that esbuild leaves alone (it is external in scripts/build.mjs).
 import { existsSync } from "node:fs";
-
-interface VocabModel {
-    tokenize(text: string, specialTokens?: boolean): readonly unknown[];
-    dispose(): Promise<void>;
-}
+import type { LlamaModel } from "node-llama-cpp";
+import { chatTemplateIn, pipelineTokenizerFor } from "../../sidecar/src/pipeline/llamaTokenizer";
+import type { PipelineTokenizer } from "../../sidecar/src/pipeline/types";
 
 export class TokenCounter {
-    private constructor(readonly modelPath: string, private readonly model: VocabModel) {}
+    /** The same tokenizer wrapper training uses, for the label-mask preview (labelMask.ts). */
+    readonly pipeline: PipelineTokenizer;
+    /** The GGUF's `tokenizer.chat_template`; undefined when it has none (only text-format lines render then). */
+    readonly chatTemplate: string | undefined;
+
+    private constructor(readonly modelPath: string, private readonly model: LlamaModel) {
+        this.pipeline = pipelineTokenizerFor(model);
+        this.chatTemplate = chatTemplateIn(model);
+    }
 
     /** Loads the tokenizer of `modelPath`; throws an Error that says what to fix. */
     static async load(modelPath: string): Promise<TokenCounter> {

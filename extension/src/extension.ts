@@ -2,6 +2,11 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { activateDatasets } from "./datasets/commands";
+import { activateTraining } from "./training";
+import { activateStartWizard } from "./training/startWizard";
+import { activateChat } from "./chat/commands";
+import { activateEval } from "./eval/commands";
+import { activateExport } from "./export/commands";
 import { createSidecarSupervisor } from "./sidecar/vscodeSupervisor";
 import type { SidecarSupervisor } from "./sidecar/supervisor";
 
@@ -16,6 +21,11 @@ export function activate(context: vscode.ExtensionContext): void {
     const sidecarLog = vscode.window.createOutputChannel("LoRA Studio Sidecar", { log: true });
     context.subscriptions.push(sidecarLog);
     sidecar = createSidecarSupervisor(context, sidecarLog);
+    activateTraining(context, sidecar);
+    activateStartWizard(context, sidecar);
+    activateChat(context, sidecar);
+    activateEval(context, sidecar);
+    activateExport(context, sidecar);
 }
 
 export async function deactivate(): Promise<void> {

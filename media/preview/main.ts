@@ -1,7 +1,8 @@
 // The dataset preview webview (bundled to dist/media/preview.js). It only renders what the extension sends and
 // asks for rows as they scroll into view; every message type comes from the webview protocol module.
-import { PREVIEW_IDS, Ready, Refresh, RequestRows, RevealLine, Rows, ShowError, Summary, type DatasetSummary, type PreviewState } from "../../sidecar/src/protocol/previewWebview";
+import { LinePreview, PREVIEW_IDS, Ready, Refresh, RequestLinePreview, RequestRows, RevealLine, Rows, ShowError, Summary, type DatasetSummary, type PreviewState } from "../../sidecar/src/protocol/previewWebview";
 import { renderDistribution, renderHistogram } from "./charts";
+import { renderMask, showMaskLoading } from "./mask";
 import { VirtualTable } from "./table";
 
 interface VsCodeApi {
@@ -20,8 +21,15 @@ let pendingScrollTop: number | undefined = state.scrollTop;
 const table = new VirtualTable(byId(PREVIEW_IDS.table), {
     requestPage: (offset, limit) => vscode.postMessage(RequestRows.create({ offset, limit })),
     revealLine: (line) => vscode.postMessage(RevealLine.create({ line })),
+    selectLine: (line) => selectLine(line),
     scrolled: (scrollTop) => saveState({ ...state, scrollTop })
 });
+
+function selectLine(line: number): void {
+    saveState({ ...state, selectedLine: line });
+    showMaskLoading(byId(PREVIEW_IDS.mask), byId(PREVIEW_IDS.maskCount), line);
+    vscode.postMessage(RequestLinePreview.create({ line }));
+}
 
 function saveState(next: PreviewState): void {
     state = next;
@@ -32,7 +40,10 @@ window.addEventListener("message", (event: MessageEvent<unknown>) => {
     const message = event.data;
     if (Summary.is(message)) showSummary(message.payload.summary);
     else if (Rows.is(message)) table.addPage(message.payload.offset, message.payload.rows);
-    else if (ShowError.is(message)) showError(message.payload.message);
+    else if (LinePreview.is(message)) {
+        // Only the latest selection counts: an answer for a row clicked before is dropped.
+        if (message.payload.line === state.selectedLine) renderMask(byId(PREVIEW_IDS.mask), byId(PREVIEW_IDS.maskCount), message.payload);
+    } else if (ShowError.is(message)) showError(message.payload.message);
 });
 
 byId("refresh").addEventListener("click", () => vscode.postMessage(Refresh.create({})));
@@ -68,6 +79,12 @@ function showSummary(summary: DatasetSummary): void {
     renderDuplicates(summary);
     table.reset(summary.totalLines, pendingScrollTop);
     pendingScrollTop = undefined;
+    // The selected row's mask follows the file (saves, settings) and survives a reload.
+    const selected = state.selectedLine;
+    if (selected !== undefined && selected < summary.totalLines) {
+        table.select(selected);
+        vscode.postMessage(RequestLinePreview.create({ line: selected }));
+    }
 }
 
 function renderCounts(items: [string, string, number][]): void {

@@ -10,6 +10,8 @@ const OVERSCAN_ROWS = 10;
 export interface TableCallbacks {
     requestPage(offset: number, limit: number): void;
     revealLine(line: number): void;
+    /** The user selected a row (a click): the label-mask panel shows it. */
+    selectLine(line: number): void;
     scrolled(scrollTop: number): void;
 }
 
@@ -23,6 +25,7 @@ export class VirtualTable {
     private readonly rendered = new Map<number, HTMLDivElement>();
     private total = 0;
     private frame = 0;
+    private selected: number | undefined;
 
     constructor(private readonly host: HTMLElement, private readonly callbacks: TableCallbacks) {
         const header = document.createElement("div");
@@ -39,7 +42,11 @@ export class VirtualTable {
         this.viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
         this.viewport.addEventListener("click", (event) => {
             const row = (event.target as HTMLElement).closest<HTMLElement>(".row[data-line]");
-            if (row) this.callbacks.revealLine(Number(row.dataset.line));
+            if (!row) return;
+            const line = Number(row.dataset.line);
+            this.select(line);
+            this.callbacks.selectLine(line);
+            this.callbacks.revealLine(line);
         });
         new ResizeObserver(() => this.schedule()).observe(this.viewport);
     }
@@ -55,6 +62,15 @@ export class VirtualTable {
         this.host.dataset.total = String(total);
         if (scrollTop !== undefined) this.viewport.scrollTop = scrollTop;
         this.schedule();
+    }
+
+    /** Marks `line` as the selected row (also after a reload, from saved state). */
+    select(line: number | undefined): void {
+        this.selected = line;
+        for (const el of this.rendered.values()) {
+            el.classList.toggle("selected", el.dataset.line !== undefined && Number(el.dataset.line) === line);
+            if (el.dataset.line !== undefined) el.setAttribute("aria-selected", String(Number(el.dataset.line) === line));
+        }
     }
 
     addPage(offset: number, rows: DatasetRow[]): void {
@@ -97,7 +113,7 @@ export class VirtualTable {
                 this.requested.add(page);
                 this.callbacks.requestPage(page * PAGE_SIZE, PAGE_SIZE);
             }
-            const el = data ? rowElement(data) : placeholder(index);
+            const el = data ? rowElement(data, data.line === this.selected) : placeholder(index);
             el.style.transform = `translateY(${index * ROW_HEIGHT_PX}px)`;
             this.spacer.append(el);
             this.rendered.set(index, el);
@@ -122,13 +138,14 @@ function cell(text: string, role = "gridcell", className = ""): HTMLDivElement {
     return el;
 }
 
-function rowElement(row: DatasetRow): HTMLDivElement {
+function rowElement(row: DatasetRow, selected: boolean): HTMLDivElement {
     const el = document.createElement("div");
-    el.className = `row severity-${row.severity}${row.duplicateOf !== null ? " duplicate" : ""}`;
+    el.className = `row severity-${row.severity}${row.duplicateOf !== null ? " duplicate" : ""}${selected ? " selected" : ""}`;
     el.setAttribute("role", "row");
+    el.setAttribute("aria-selected", String(selected));
     el.dataset.line = String(row.line);
     el.dataset.testid = "row";
-    el.title = `Line ${row.line + 1}: click to show it in the editor`;
+    el.title = `Line ${row.line + 1}: click to show it in the editor and its trained tokens below`;
     const roles = Object.entries(row.roles).map(([role, n]) => (n > 1 ? `${role}×${n}` : role)).join(" ");
     el.append(
         cell(String(row.line + 1), "gridcell", "num"),

@@ -1,6 +1,8 @@
 // `lora-studio <command>`: the command-line face of the sidecar core. Each command lives in its own
 // file under cli/ and is registered in the table below.
 import { chatCommand } from "./cli/chat";
+import { evalCommand } from "./cli/eval";
+import { exportCommand } from "./cli/export";
 import { makeTinyModelCommand } from "./cli/makeTinyModel";
 import { UsageError, type CliCommand } from "./cli/types";
 import { trainCommand } from "./cli/train";
@@ -8,6 +10,8 @@ import { validateCommand } from "./cli/validate";
 
 const commands: Record<string, CliCommand> = {
     chat: chatCommand,
+    eval: evalCommand,
+    export: exportCommand,
     "make-tiny-model": makeTinyModelCommand,
     train: trainCommand,
     validate: validateCommand

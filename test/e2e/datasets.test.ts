@@ -11,6 +11,7 @@ import {
     BROKEN_DATASET_TEXT, CONVERTED_LINE, CONVERT_FIX_TITLE, EXPECTED_COUNTS_AFTER_FIX, EXPECTED_PROBLEMS, EXPECTED_PROBLEMS_AFTER_FIX
 } from "../host/fixtures/brokenDataset";
 import { describeFailures } from "../host/report";
+import { fixtureModelPath, templateFixtures } from "../unit/pipeline/support/templateFixtures";
 import { withSession } from "./harness/session";
 import {
     activeWebview, applyQuickFix, goToLine, openProblems, runCommand, UI_TIMEOUT_MS, waitForProblems, type ProblemEntry
@@ -20,6 +21,8 @@ const FILE = "broken.jsonl";
 const PREVIEW_TITLE = "LoRA Studio: Preview Dataset";
 /** The line that repeats line 1 (LS205), deleted at the end to see the preview follow a save. */
 const DUPLICATE_LINE = EXPECTED_PROBLEMS.find((p) => p.code === "LS205")!.line;
+/** A vocabulary-only GGUF with Qwen2.5's chat template: the language server loads its tokenizer for the label mask. */
+const QWEN = templateFixtures.find((f) => f.name === "Qwen2.5")!;
 
 function problemKeys(entries: readonly ProblemEntry[]): string[] {
     return entries.map((e) => `${e.line}:${e.code}`).sort();
@@ -39,7 +42,8 @@ async function countOf(preview: FrameLocator, key: string): Promise<number> {
 }
 
 test("a broken .jsonl: Problems panel, quick fix, preview", async () => {
-    await withSession({ name: "datasets", workspaceFiles: { [FILE]: BROKEN_DATASET_TEXT }, openFile: FILE }, async (session) => {
+    const settings = { "loraStudio.baseModel": fixtureModelPath(QWEN) };
+    await withSession({ name: "datasets", workspaceFiles: { [FILE]: BROKEN_DATASET_TEXT }, openFile: FILE, settings }, async (session) => {
         const { page } = session;
         await openProblems(page);
         const before = await waitForProblems(page, sameProblems(EXPECTED_PROBLEMS), `exactly ${expectedKeys(EXPECTED_PROBLEMS).join(", ")}`);
@@ -70,6 +74,18 @@ test("a broken .jsonl: Problems panel, quick fix, preview", async () => {
         assert.match((await preview.locator(`#${PREVIEW_IDS.duplicates}`).textContent()) ?? "", new RegExp(`Line ${DUPLICATE_LINE} repeats line 1`));
         await session.screenshot("preview");
 
+        // Selecting the converted row shows its label mask: the reply and the template's end token trained.
+        await convertedRow.click();
+        const trained = preview.locator(`#${PREVIEW_IDS.mask} .tok.trained`);
+        await trained.first().waitFor({ timeout: UI_TIMEOUT_MS });
+        assert.equal((await trained.allTextContents()).join(""), `Bonjour !${QWEN.endOfTurn}`);
+        assert.ok((await preview.locator(`#${PREVIEW_IDS.mask} .tok.masked`).count()) > 0, "the prompt's tokens are shown, masked");
+        const count = preview.locator(`#${PREVIEW_IDS.maskCount}`);
+        assert.equal(await count.getAttribute("data-trainable"), String(await trained.count()));
+        assert.match((await count.textContent()) ?? "", /trainable of \d+ tokens/);
+        await preview.locator(`#${PREVIEW_IDS.mask}`).scrollIntoViewIfNeeded();
+        await session.screenshot("label-mask");
+
         // The preview follows the file on save: delete the duplicate line in the editor and save.
         await page.keyboard.press("Control+1");
         await goToLine(page, DUPLICATE_LINE);
@@ -90,7 +106,7 @@ test("in-host dataset suite: diagnostics, quick fix and preview through the VS C
         const { exitCode, report } = await session.hostTestsResult();
         assert.ok(report, `the in-host run wrote no report (exit code ${exitCode}).\ncode-server output:\n${session.serverOutput}`);
         assert.equal(report.failed, 0, describeFailures(report));
-        assert.equal(report.passed, 3);
+        assert.equal(report.passed, 4);
         assert.equal(exitCode, 0);
     });
 });

@@ -11,6 +11,8 @@ import { describeFailures } from "./report";
 import "./suites/smoke";
 import "./suites/harnessSelfCheck";
 import "./suites/datasets";
+import "./suites/startWizard";
+import "./suites/export";
 
 export async function run(): Promise<void> {
     const selection = (process.env.LORA_STUDIO_HOST_SUITES ?? "").split(",").map((s) => s.trim()).filter(Boolean);

@@ -3,10 +3,11 @@
 import * as vscode from "vscode";
 import { CloseAction, ErrorAction, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 
-/** Documents the server validates: JSONL files on disk and unsaved JSONL buffers. */
+/** Documents the server validates: JSONL files on disk and unsaved JSONL buffers, and run configs (`*.lora.json`). */
 export const DATASET_SELECTOR = [
     { scheme: "file", language: "jsonl" },
-    { scheme: "untitled", language: "jsonl" }
+    { scheme: "untitled", language: "jsonl" },
+    { scheme: "file", pattern: "**/*.lora.json" }
 ];
 
 /** After this many crashes within the client's window, stop restarting and tell the user. */

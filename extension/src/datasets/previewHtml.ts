@@ -46,6 +46,11 @@ export function previewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, t
   <h2>Lines</h2>
   <div id="${ids.table}" data-testid="table" role="grid" aria-label="Dataset lines" tabindex="0"></div>
 </section>
+<section class="mask">
+  <h2>Label mask <span class="legend"><span class="tok trained">trained</span> <span class="tok masked">masked</span> <span class="tok cut">cut</span></span></h2>
+  <div id="${ids.maskCount}" data-testid="mask-count"></div>
+  <div id="${ids.mask}" data-testid="mask" data-status="none">Select a line to see which of its tokens are trained.</div>
+</section>
 <section>
   <h2>Duplicates</h2>
   <ol id="${ids.duplicates}" data-testid="duplicates"></ol>

@@ -3,8 +3,8 @@
 // line in the editor. Panels come back after a window reload through the serializer registered in commands.ts.
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
-import { DatasetRowsRequest, DatasetSummaryRequest } from "../../../sidecar/src/protocol/languageServer";
-import { PREVIEW_VIEW_TYPE, Ready, Refresh, RequestRows, RevealLine, Rows, ShowError, Summary, type PreviewState } from "../../../sidecar/src/protocol/previewWebview";
+import { DatasetLinePreviewRequest, DatasetRowsRequest, DatasetSummaryRequest } from "../../../sidecar/src/protocol/languageServer";
+import { LinePreview, PREVIEW_VIEW_TYPE, Ready, Refresh, RequestLinePreview, RequestRows, RevealLine, Rows, ShowError, Summary, type PreviewState } from "../../../sidecar/src/protocol/previewWebview";
 import { previewHtml, previewResourceRoots } from "./previewHtml";
 
 export class DatasetPreviewPanel implements vscode.Disposable {
@@ -54,6 +54,17 @@ export class DatasetPreviewPanel implements vscode.Disposable {
         if (Ready.is(message) || Refresh.is(message)) await this.sendSummary();
         else if (RequestRows.is(message)) await this.sendRows(message.payload.offset, message.payload.limit);
         else if (RevealLine.is(message)) await this.reveal(message.payload.line);
+        else if (RequestLinePreview.is(message)) await this.sendLinePreview(message.payload.line);
+    }
+
+    private async sendLinePreview(line: number): Promise<void> {
+        try {
+            await this.client.start();
+            const preview = await this.client.sendRequest(DatasetLinePreviewRequest.type, { uri: this.uri.toString(), line });
+            await this.panel.webview.postMessage(LinePreview.create(preview));
+        } catch (error) {
+            await this.panel.webview.postMessage(ShowError.create({ message: `Could not render line ${line + 1}: ${error instanceof Error ? error.message : String(error)}` }));
+        }
     }
 
     private async sendSummary(): Promise<void> {

@@ -12,12 +12,28 @@
 
 #include <napi.h>
 
+#include <dlfcn.h>
 #include <memory>
 #include <thread>
 
 #ifndef LORA_STUDIO_ENGINE_VERSION
 #define LORA_STUDIO_ENGINE_VERSION "dev"
 #endif
+
+#ifndef LORA_STUDIO_CUDA_BUILD
+#define LORA_STUDIO_CUDA_BUILD 0
+#endif
+
+// Whether the NVIDIA driver library can be loaded, whatever this build supports: it tells "no driver" apart from
+// "built without CUDA" and "driver present, no usable device" in the start-up message.
+static bool nvidia_driver_present() {
+    void * lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!lib) {
+        return false;
+    }
+    dlclose(lib);
+    return true;
+}
 
 static Napi::Value capabilities(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -40,11 +56,13 @@ static Napi::Value capabilities(const Napi::CallbackInfo & info) {
     }
     res.Set("cpu", true);
     res.Set("cuda", cuda);
+    res.Set("cudaBuilt", (bool) LORA_STUDIO_CUDA_BUILD);
+    res.Set("nvidiaDriver", nvidia_driver_present());
     res.Set("devices", devices);
     return res;
 }
 
-// loadModel(path, threads, nCtx) -> Promise<AddonModel>
+// loadModel(path, threads, nCtx, useGpu = true) -> Promise<AddonModel>
 static Napi::Value load_model(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
@@ -53,9 +71,10 @@ static Napi::Value load_model(const Napi::CallbackInfo & info) {
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     const int32_t threads = info[1].As<Napi::Number>().Int32Value();
     const int32_t n_ctx = info[2].As<Napi::Number>().Int32Value();
+    const bool use_gpu = info.Length() < 4 || !info[3].IsBoolean() || info[3].As<Napi::Boolean>().Value();
     auto result = std::make_shared<engine_model *>(nullptr);
     return AddonWorker::start(env, "lora_studio_load_model",
-        [path, threads, n_ctx, result]() { *result = engine_model_load(path, threads, n_ctx); },
+        [path, threads, n_ctx, use_gpu, result]() { *result = engine_model_load(path, threads, n_ctx, use_gpu); },
         [result](Napi::Env env) -> Napi::Value {
             engine_model * m = *result;
             *result = nullptr;

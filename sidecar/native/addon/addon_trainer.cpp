@@ -20,6 +20,7 @@ void AddonTrainer::init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("loadCheckpoint",   &AddonTrainer::load_checkpoint),
         InstanceMethod("cancel",           &AddonTrainer::cancel),
         InstanceMethod("engineBytes",      &AddonTrainer::engine_bytes),
+        InstanceMethod("backendNodes",     &AddonTrainer::backend_nodes),
         InstanceMethod("dispose",          &AddonTrainer::dispose),
     });
     constructor = Napi::Persistent(fn);
@@ -205,6 +206,32 @@ Napi::Value AddonTrainer::adapter_tensors(const Napi::CallbackInfo & info) {
         throw engine_error_to_js(env, ENGINE_ERR_BUSY, "the trainer is running a job; await it before reading the adapter");
     }
     return tensors_to_js(env, trainer, &engine_param::value);
+}
+
+static Napi::Array node_counts_to_js(Napi::Env env, const std::vector<engine_node_count> & counts, const char * key) {
+    Napi::Array arr = Napi::Array::New(env, counts.size());
+    for (size_t i = 0; i < counts.size(); ++i) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set(key, counts[i].name);
+        o.Set("nodes", counts[i].n_nodes);
+        arr.Set((uint32_t) i, o);
+    }
+    return arr;
+}
+
+// backendNodes() -> { backends: [{ name, nodes }], cpuOps: [{ op, nodes }] } of the last evaluated graph
+Napi::Value AddonTrainer::backend_nodes(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!trainer || dispose_pending) {
+        throw engine_error_to_js(env, ENGINE_ERR_DISPOSED, "the trainer was disposed");
+    }
+    if (busy) {
+        throw engine_error_to_js(env, ENGINE_ERR_BUSY, "the trainer is running a job; await it before reading the node counts");
+    }
+    Napi::Object res = Napi::Object::New(env);
+    res.Set("backends", node_counts_to_js(env, trainer->backend_nodes, "name"));
+    res.Set("cpuOps", node_counts_to_js(env, trainer->cpu_ops, "op"));
+    return res;
 }
 
 static bool get_path(const Napi::CallbackInfo & info, size_t i, std::string & out) {

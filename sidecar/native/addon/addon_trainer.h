@@ -34,6 +34,7 @@ private:
     Napi::Value load_checkpoint(const Napi::CallbackInfo & info);
     Napi::Value cancel(const Napi::CallbackInfo & info);
     Napi::Value engine_bytes(const Napi::CallbackInfo & info);
+    Napi::Value backend_nodes(const Napi::CallbackInfo & info);
     Napi::Value dispose(const Napi::CallbackInfo & info);
 
     // Checks state and starts a job; returns a rejected promise if disposed or busy.

@@ -1,5 +1,7 @@
 #include "engine_model.h"
 
+#include "ggml-backend.h"
+
 #include "engine_error.h"
 
 #include "ggml.h"
@@ -103,7 +105,7 @@ static int32_t meta_int(const llama_model * model, const std::string & key, int3
     return (int32_t) std::strtol(buf, nullptr, 10);
 }
 
-engine_model * engine_model_load(const std::string & path, int32_t n_threads, int32_t n_ctx) {
+engine_model * engine_model_load(const std::string & path, int32_t n_threads, int32_t n_ctx, bool use_gpu) {
     if (n_ctx < 1 || n_ctx > 65536) {
         throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "nCtx must be between 1 and 65536 tokens, got " + std::to_string(n_ctx));
     }
@@ -119,7 +121,22 @@ engine_model * engine_model_load(const std::string & path, int32_t n_threads, in
 
     llama_model_params mparams = llama_model_default_params();
     mparams.use_extra_bufts = false; // repacked CPU weights have no OUT_PROD kernel: the backward pass would abort
-    mparams.n_gpu_layers    = llama_supports_gpu_offload() ? 999 : 0;
+    // Training uses the first GPU alone (a layer split would pipeline the backward pass across devices), or none:
+    // an empty device list keeps even the scheduler's op offloading off the GPU, so "cpu" is a pure CPU engine.
+    ggml_backend_dev_t gpu_dev = use_gpu && llama_supports_gpu_offload() ? ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_GPU) : nullptr;
+    ggml_backend_dev_t devices[] = { gpu_dev, nullptr };
+    mparams.devices      = devices;
+    mparams.n_gpu_layers = gpu_dev ? 999 : 0;
+    // llama.cpp keeps the input layer (the token embedding) on the CPU even when every layer is offloaded, so its
+    // GET_ROWS would be the one CPU node of every training step. Its GPU kernel exists for every base type we train,
+    // so the embedding goes to the GPU too; the override list must outlive the load call only.
+    const llama_model_tensor_buft_override embd_on_gpu[] = {
+        { "^token_embd\\.weight$", gpu_dev ? ggml_backend_dev_buffer_type(gpu_dev) : nullptr },
+        { nullptr, nullptr },
+    };
+    if (gpu_dev) {
+        mparams.tensor_buft_overrides = embd_on_gpu;
+    }
     llama_model * model = llama_model_load_from_file(path.c_str(), mparams);
     if (!model) {
         const std::string why = engine_log_tail_take();
@@ -131,7 +148,7 @@ engine_model * engine_model_load(const std::string & path, int32_t n_threads, in
     res->weights   = std::move(scan.weights);
     res->n_threads = n_threads > 0 ? n_threads : 2;
     res->n_ctx     = n_ctx;
-    res->gpu       = mparams.n_gpu_layers > 0;
+    res->gpu       = gpu_dev != nullptr;
 
     engine_model_info & info = res->info;
     info.arch      = scan.arch;

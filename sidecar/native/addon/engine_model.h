@@ -32,8 +32,8 @@ struct engine_model {
     bool    gpu       = false;
 };
 
-// Throws engine_error (INVALID_MODEL, UNSUPPORTED_ARCH, IO_ERROR).
-engine_model * engine_model_load(const std::string & path, int32_t n_threads, int32_t n_ctx);
+// Throws engine_error (INVALID_MODEL, UNSUPPORTED_ARCH, IO_ERROR). use_gpu: the first GPU when there is one.
+engine_model * engine_model_load(const std::string & path, int32_t n_threads, int32_t n_ctx, bool use_gpu);
 void           engine_model_free(engine_model * model);
 
 // Quantizes a GGUF base ("q4_0", "q4_k_m", "q8_0") into out_path, written atomically. Throws engine_error.

@@ -212,6 +212,19 @@ void engine_batch_check(const engine_trainer * trainer, const engine_batch & bat
     }
 }
 
+// Copies llama_lora_train_node_counts into the trainer: its strings live only until the next evaluation.
+static void read_node_counts(engine_trainer * trainer) {
+    for (bool cpu_ops : { false, true }) {
+        std::vector<llama_lora_train_node_count> counts((size_t) llama_lora_train_node_counts(trainer->ctx, cpu_ops, nullptr, 0));
+        llama_lora_train_node_counts(trainer->ctx, cpu_ops, counts.data(), (int32_t) counts.size());
+        auto & dst = cpu_ops ? trainer->cpu_ops : trainer->backend_nodes;
+        dst.clear();
+        for (const auto & c : counts) {
+            dst.push_back({ c.name, c.n_nodes });
+        }
+    }
+}
+
 // splitmix64 step of the trainer's generator: one dropout seed per training step
 static uint64_t next_dropout_seed(uint64_t & state) {
     uint64_t z = (state += 0x9E3779B97F4A7C15ull);
@@ -249,6 +262,7 @@ static double run_eval(engine_trainer * trainer, const engine_batch & batch, boo
     engine_log_tail_take();
     const int32_t rc = llama_lora_train_eval(trainer->ctx, lb, batch.labels.data(), with_grads ? grads.data() : nullptr, logits, &loss, n_labels);
     llama_batch_free(lb);
+    read_node_counts(trainer);
     if (rc != 0) {
         if (trainer->cancel_requested.exchange(false)) {
             throw engine_error(ENGINE_ERR_CANCELLED, "training was cancelled");

@@ -62,6 +62,13 @@ struct engine_param {
     std::vector<float>   grad;  // scratch: gradient of the last micro-batch
 };
 
+// Nodes of the last evaluated graph that the ggml scheduler placed on one backend ("CUDA0", "CPU"), or, in
+// engine_trainer::cpu_ops, the CPU nodes of one op signature ("OUT_PROD(q4_K,f32)").
+struct engine_node_count {
+    std::string name;
+    int32_t     n_nodes = 0;
+};
+
 struct engine_trainer {
     engine_model *             model   = nullptr;
     llama_context *            ctx     = nullptr;
@@ -74,6 +81,8 @@ struct engine_trainer {
     uint64_t                   rng_state      = 0; // dropout mask seeds; saved in checkpoints
     bool                       diverged       = false; // a non-finite loss or gradient was seen: saving is refused
     std::atomic<bool>          cancel_requested { false };
+    std::vector<engine_node_count> backend_nodes; // of the last evaluated graph (empty before the first)
+    std::vector<engine_node_count> cpu_ops;
 };
 
 // Throws engine_error. The trainer keeps a pointer to the model: free the trainer first.

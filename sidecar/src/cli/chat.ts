@@ -63,22 +63,23 @@ async function run(args: string[]): Promise<number> {
             process.stdout.write(`${await chat.ask(values.prompt, ask)}\n`);
             return 0;
         }
-        const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
+        // The async iterator queues lines that arrive while the model answers; rl.question() would drop them
+        // (a piped file of questions got one answer and then silence).
+        const tty = process.stdin.isTTY === true;
+        const rl = createInterface({ input: process.stdin, terminal: tty, ...(tty ? { output: process.stdout } : {}) });
+        const prompt = () => {
+            if (!tty) return;
+            rl.setPrompt("> ");
+            rl.prompt();
+        };
         try {
-            for (;;) {
-                let line: string;
-                try {
-                    line = await rl.question(process.stdin.isTTY ? "> " : "");
-                } catch {
-                    break; // stdin closed
-                }
+            prompt();
+            for await (const line of rl) {
                 const question = line.trim();
                 if (question === "") break;
-                if (question === "/reset") {
-                    chat.reset();
-                    continue;
-                }
-                process.stdout.write(`${await chat.ask(question, ask)}\n`);
+                if (question === "/reset") chat.reset();
+                else process.stdout.write(`${await chat.ask(question, ask)}\n`);
+                prompt();
             }
         } finally {
             rl.close();

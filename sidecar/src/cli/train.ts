@@ -18,6 +18,7 @@ import {
     type TrainingConfig
 } from "../protocol/sidecar";
 import { loadRunConfigFile } from "../training/config";
+import { presetById } from "../training/presets";
 import { ProgressPrinter } from "./progress";
 import { UsageError, type CliCommand } from "./types";
 
@@ -46,6 +47,8 @@ Options (override the config file's values):
   --checkpoint-every N      optimizer steps between checkpoints (default 50)
   --threads T               CPU threads (default: all cores)
   --quantize-base TYPE      none | q4_0 | q4_k_m | q8_0: train on a cached quantized copy of an F32/F16/BF16 base
+  --preset NAME             gpu-6gb | gpu-12gb | gpu-24gb | cpu: sequence length, accumulation, rank and 4-bit base
+                            for that hardware (flags above still override it)
   --resume DIR              continue the run in DIR from its newest checkpoint`;
 
 const NUMBER_FLAGS = {
@@ -72,7 +75,7 @@ function parse(args: string[]): Request {
             args,
             options: {
                 config: { type: "string" }, model: { type: "string" }, data: { type: "string" }, out: { type: "string" },
-                "validation-data": { type: "string" }, "quantize-base": { type: "string" }, resume: { type: "string" }, ...numberOptions
+                "validation-data": { type: "string" }, "quantize-base": { type: "string" }, preset: { type: "string" }, resume: { type: "string" }, ...numberOptions
             }
         }).values;
     } catch (err) {
@@ -83,6 +86,13 @@ function parse(args: string[]): Request {
     // Paths given on the command line are relative to the working directory.
     for (const [flag, field] of [["model", "model"], ["data", "data"], ["validation-data", "validationData"]] as const) {
         if (typeof values[flag] === "string") config[field] = resolve(values[flag] as string);
+    }
+    if (typeof values.preset === "string") {
+        try {
+            Object.assign(config, presetById(values.preset).settings);
+        } catch (err) {
+            throw new UsageError(`--preset: ${(err as Error).message}`);
+        }
     }
     // The run config's schema checks the value and names the field when it is wrong.
     if (typeof values["quantize-base"] === "string") config.quantizeBase = values["quantize-base"];
@@ -159,6 +169,8 @@ async function run(args: string[]): Promise<number> {
             runId = resumed.runId;
             printer.note(`resuming ${dir} from step ${resumed.fromStep} of ${resumed.totalSteps}`);
         }
+        const backend = supervisor.serverInfo?.capabilities.backend;
+        if (backend) printer.note(`backend: ${backend.description}`);
         const end = await ended;
         printer.done();
         if (end.finished) {

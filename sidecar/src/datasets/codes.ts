@@ -37,6 +37,7 @@ export const DIAGNOSTIC_CODES = {
     LS206: { severity: "warning", title: "mixed-formats", description: "The line's format differs from the format of most lines in the file." },
     // Emitted by the language server, which owns the tokenizer; listed here so every code is documented once.
     LS301: { severity: "warning", title: "too-many-tokens", description: "The example has more tokens than the configured max sequence length and will be truncated." },
+    LS302: { severity: "error", title: "no-trainable-tokens", description: "Rendered with the base model's chat template and cut to the max sequence length by the configured truncation, the example keeps no trained token." },
     // File summary.
     LS900: { severity: "info", title: "too-many-diagnostics", description: "The per-file cap on diagnostics (maxDiagnostics) was reached; one summary diagnostic counts the rest." }
 } as const satisfies Record<string, DiagnosticCodeInfo>;

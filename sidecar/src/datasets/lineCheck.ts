@@ -17,6 +17,8 @@ import {
     type JsonObject
 } from "./formats";
 import { MAX_DEPTH, findDepthOverflow, locateSyntaxError, rangeOfPath, treeOf, type PathTarget } from "./jsonRanges";
+import { beginExampleHash, exampleKey, hashMessage, isTrimmable, lastTrimmedLength } from "./exampleHash";
+import { fastChatLine, fastChatResult } from "./fastChat";
 import { schemaValidator } from "./schemas";
 import type { ChatMessage, ColumnMapping, DatasetFormat, FixHint, FormatSetting, Severity } from "./types";
 
@@ -77,7 +79,8 @@ interface PathProblem {
     fix?: () => FixHint | undefined;
 }
 
-export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOptions, into: LineResult): void {
+/** `useFastPath: false` forces the full path (JSON.parse, ajv, content checks); tests compare the two. */
+export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOptions, into: LineResult, useFastPath = true): void {
     let start = 0;
     let end = text.length;
     // Allocated lazily: most lines have nothing to report.
@@ -106,6 +109,13 @@ export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOpt
         const leadFrom = bomOnly ? 1 : 0;
         const r = start > leadFrom ? { start: leadFrom, end: start } : { start: end, end: text.length };
         (out ??= []).push(diag("LS010", r.start, r.end, "Whitespace before or after the JSON value", () => ({ kind: "trim-whitespace", replacement: text.slice(0, leadFrom) + text.slice(start, end) })));
+    }
+
+    // Most lines are clean chat examples: a scan that accepts only those (and is sure of them) skips JSON.parse
+    // and ajv for them; everything else, errors included, takes the full path below.
+    if (useFastPath && opts.mapping === undefined && (opts.format === "auto" || opts.format === "chat") && fastChatLine(text, start, end)) {
+        const r = fastChatResult;
+        return fill(into, "chat", out, r.key, rolesObject(r.system, r.user, r.assistant), false);
     }
 
     const body = start === 0 && end === text.length ? text : text.slice(start, end);
@@ -162,18 +172,16 @@ export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOpt
         let system = 0;
         let user = 0;
         let assistant = 0;
-        hash = normalized.raw ? 0x9e3779b9 : 0x811c9dc5;
-        hashLength = 0;
+        let h = beginExampleHash(normalized.raw === true);
+        let length = 0;
         for (const m of normalized.messages) {
             if (m.role === "assistant") assistant++;
             else if (m.role === "user") user++;
             else system++;
-            hash = Math.imul(hash ^ m.role.charCodeAt(0), 0x01000193);
-            hashNormalized(m.content);
-            hash = Math.imul(hash ^ 0x1f, 0x01000193);
+            h = hashMessage(h, m.role.charCodeAt(0), m.content, 0, m.content.length);
+            length += lastTrimmedLength();
         }
-        // 30 bits stay a small integer (no heap number per line); collisions are confirmed by exampleText().
-        key = Math.imul(hash ^ hashLength, 0x01000193) & 0x3fffffff;
+        key = exampleKey(h, length);
         roles = rolesObject(system, user, assistant);
     }
 
@@ -192,40 +200,6 @@ export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOpt
     }
     // A schema-invalid line still counts toward its format (so mixed-format checks stay meaningful).
     return fill(into, format, out, key, roles, false);
-}
-
-
-// FNV-1a over a sample of the normalized text, with its length (module state: no allocation per line).
-let hash = 0;
-let hashLength = 0;
-
-/** Characters hashed per content string: all of a short one; of a long one, its head, its tail and a spread. */
-const HASH_EDGE = 16;
-const HASH_SPREAD = 8;
-
-/**
- * Hashes a sample of `s` trimmed. A per-character loop in JS costs half of what JSON.parse costs for the whole
- * line, so long strings are sampled: the head and tail (where near-duplicates usually differ) and a spread.
- * The hash only finds candidates; exampleText() confirms them, so sampling never yields a false duplicate.
- */
-function hashNormalized(s: string): void {
-    let from = 0;
-    let to = s.length;
-    while (from < to && isTrimmable(s.charCodeAt(from))) from++;
-    while (to > from && isTrimmable(s.charCodeAt(to - 1))) to--;
-    let h = hash;
-    const len = to - from;
-    if (len <= 2 * HASH_EDGE + HASH_SPREAD) {
-        for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    } else {
-        for (let i = 0; i < HASH_EDGE; i++) h = Math.imul(h ^ s.charCodeAt(from + i), 0x01000193);
-        for (let i = 0; i < HASH_EDGE; i++) h = Math.imul(h ^ s.charCodeAt(to - 1 - i), 0x01000193);
-        const step = Math.floor(len / (HASH_SPREAD + 1));
-        for (let i = 1; i <= HASH_SPREAD; i++) h = Math.imul(h ^ s.charCodeAt(from + i * step), 0x01000193);
-    }
-    h = Math.imul(h ^ (len & 0xffff), 0x01000193);
-    hashLength += len;
-    hash = h;
 }
 
 
@@ -324,13 +298,6 @@ function schemaProblem(err: ErrorObject, view: JsonObject, format: DatasetFormat
 /** The fields each format trains on (the target) and the other text fields that should not be empty. */
 const TARGET_FIELD: Record<Exclude<DatasetFormat, "chat">, string> = { instruction: "output", "prompt-completion": "completion", text: "text", qa: "answer" };
 const PROMPT_FIELD: Record<Exclude<DatasetFormat, "chat" | "text">, string> = { instruction: "instruction", "prompt-completion": "prompt", qa: "question" };
-
-/** The characters String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator). */
-function isTrimmable(c: number): boolean {
-    return c <= 0x20
-        ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
-        : c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
-}
 
 function hasEdgeSpace(s: string): boolean {
     return s.length > 0 && (isTrimmable(s.charCodeAt(0)) || isTrimmable(s.charCodeAt(s.length - 1)));

@@ -5,7 +5,7 @@ import { EngineDisposedError, InvalidArgumentError, InvalidBatchError, toEngineE
 import { loadNativeBinding, type NativeBinding, type NativeModel, type NativeTrainer } from "./native";
 import {
     ALL_TARGET_MODULES,
-    type AdapterOptions, type Capabilities, type Engine, type EngineModel, type LoadModelOptions, type MicroBatch, type ModelInfo,
+    type AdapterOptions, type BackendNodeCounts, type Capabilities, type Engine, type EngineModel, type LoadModelOptions, type MicroBatch, type ModelInfo,
     type NamedTensor, type OptimizerOptions, type QuantizeType, type StepResult, type Trainer
 } from "./types";
 
@@ -141,6 +141,15 @@ class EngineTrainer implements Trainer {
         return { rssBytes: process.memoryUsage().rss, engineBytes: this.disposed ? 0 : this.handle.engineBytes() };
     }
 
+    backendNodes(): BackendNodeCounts {
+        if (this.disposed) throw new EngineDisposedError("DISPOSED", "the trainer was disposed");
+        try {
+            return this.handle.backendNodes();
+        } catch (err) {
+            throw toEngineError(err);
+        }
+    }
+
     dispose(): void {
         if (this.disposed) return;
         this.disposed = true;
@@ -191,7 +200,9 @@ class EngineImpl implements Engine {
         if (typeof path !== "string" || path.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: path must be a non-empty string");
         checkNumber("loadModel opts.threads", threads, (n) => isInt(n) && n >= 1, "an integer >= 1");
         checkNumber("loadModel opts.nCtx", nCtx, (n) => isInt(n) && n >= 1 && n <= 65536, "an integer in [1, 65536]");
-        const handle = await native(() => this.binding.loadModel(path, threads, nCtx));
+        const device = opts.device ?? "auto";
+        if (device !== "auto" && device !== "cpu") throw new InvalidArgumentError("INVALID_ARGUMENT", `loadModel opts.device must be "auto" or "cpu", got ${JSON.stringify(device)}`);
+        const handle = await native(() => this.binding.loadModel(path, threads, nCtx, device === "auto"));
         return new EngineModelImpl(handle);
     }
 

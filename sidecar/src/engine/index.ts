@@ -4,3 +4,4 @@ export * from "./errors";
 export { learningRateAt } from "./schedule";
 export { loadEngine, checkAdapterOptions, checkOptimizerOptions } from "./engine";
 export { nativeAddonPath, packageRoot } from "./native";
+export { describeBackend, cpuNodeCount, formatNodeCounts, type TrainingBackend } from "./backend";

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineUnavailableError } from "./errors";
-import type { Capabilities, ModelInfo, NamedTensor, StepResult } from "./types";
+import type { BackendNodeCounts, Capabilities, ModelInfo, NamedTensor, StepResult } from "./types";
 
 export interface NativeAdapterOptions {
     rank: number;
@@ -31,13 +31,14 @@ export interface NativeTrainer {
     loadCheckpoint(path: string): Promise<{ step: number; dataCursor: string }>;
     cancel(): void;
     engineBytes(): number;
+    backendNodes(): BackendNodeCounts;
     dispose(): void;
 }
 
 export interface NativeBinding {
     version: string;
     capabilities(): Capabilities;
-    loadModel(path: string, threads: number, nCtx: number): Promise<NativeModel>;
+    loadModel(path: string, threads: number, nCtx: number, useGpu: boolean): Promise<NativeModel>;
     quantizeModel(inPath: string, outPath: string, type: string, threads: number): Promise<void>;
 }
 

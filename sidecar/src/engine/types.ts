@@ -70,8 +70,27 @@ export interface DeviceInfo {
 
 export interface Capabilities {
     cpu: true;
+    /** A CUDA device is usable (built with CUDA, driver present, at least one device). */
     cuda: boolean;
     devices: DeviceInfo[];
+    /** The addon was built with the CUDA backend (LORA_STUDIO_CUDA=1). */
+    cudaBuilt: boolean;
+    /** The NVIDIA driver library (libcuda.so.1) can be loaded on this machine. */
+    nvidiaDriver: boolean;
+}
+
+/**
+ * Where ggml's scheduler placed the nodes of the graph a trainer evaluated last (for step(): forward, loss and
+ * backward). The graph's shape depends only on the model and the micro-batch size, so one step tells for all.
+ */
+export interface BackendNodeCounts {
+    /** Every backend of the scheduler in priority order (GPU first, the CPU last), including those with 0 nodes. */
+    backends: { name: string; nodes: number }[];
+    /**
+     * The nodes on the CPU grouped by op signature, most frequent first: "OUT_PROD(q4_K,f32)", "ROPE_BACK(f32:nc,i32)"
+     * (":nc" = a non-contiguous source). On a CPU-only engine that is every node; with a GPU, each is a fallback.
+     */
+    cpuOps: { op: string; nodes: number }[];
 }
 
 export type QuantizeType = "q4_0" | "q4_k_m" | "q8_0";
@@ -80,6 +99,8 @@ export interface LoadModelOptions {
     threads?: number;
     /** The largest micro-batch, in tokens (default 512). */
     nCtx?: number;
+    /** "auto" (default): the first GPU when the engine has CUDA and finds one, else the CPU. "cpu": never a GPU. */
+    device?: "auto" | "cpu";
 }
 
 export interface Engine {
@@ -132,5 +153,7 @@ export interface Trainer {
     /** The running or next job rejects with EngineCancelledError within one micro-batch. */
     cancel(): void;
     memory(): { rssBytes: number; engineBytes: number };
+    /** Node placement of the last evaluated graph; empty lists before the first evaluation. */
+    backendNodes(): BackendNodeCounts;
     dispose(): void;
 }

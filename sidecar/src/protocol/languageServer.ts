@@ -4,6 +4,7 @@
 // Standard LSP messages (diagnostics, code actions) need no declaration here.
 import { RequestType } from "vscode-languageserver-protocol";
 import type { ColumnMapping, DatasetFormat, FormatOverride, Severity } from "../datasets/types";
+import type { TruncationPolicy } from "../pipeline/types";
 
 /** The `loraStudio.*` settings the language server reads (pulled with workspace/configuration). */
 export interface DatasetSettings {
@@ -17,6 +18,11 @@ export interface DatasetSettings {
     datasetFormats: FormatOverride[];
     /** Glob → custom column names, e.g. SciQ's `question`/`correct_answer`/`support`; used when the matching override has none. */
     columnMappings: Record<string, ColumnMapping>;
+    /**
+     * What training does with examples longer than maxSequenceLength (the `loraStudio.training.truncation` setting,
+     * which arrives nested as `training.truncation`); the label-mask preview and LS302 apply it.
+     */
+    truncation: TruncationPolicy;
 }
 
 export const DEFAULT_DATASET_SETTINGS: DatasetSettings = {
@@ -24,7 +30,8 @@ export const DEFAULT_DATASET_SETTINGS: DatasetSettings = {
     maxSequenceLength: 2048,
     maxDiagnosticsPerFile: 1000,
     datasetFormats: [],
-    columnMappings: {}
+    columnMappings: {},
+    truncation: "drop"
 };
 
 /** The configuration section the server pulls; each key above lives under it. */
@@ -116,6 +123,51 @@ export namespace DatasetRowsRequest {
     }
     export const MAX_ROWS_PER_PAGE = 2000;
     export const type = new RequestType<Params, DatasetRowsResult, void>(method);
+}
+
+/** One token of the label-mask preview. */
+export interface MaskToken {
+    /** The token's text, special tokens spelled out ("<|im_end|>"). */
+    text: string;
+    /** Trained on (assistant reply or its end token), after truncation. */
+    trained: boolean;
+    /** Cut off by truncation: the model never sees it. */
+    cut: boolean;
+}
+
+export interface LineMaskPreview {
+    uri: string;
+    line: number; // 0-based
+    /**
+     * `ok`: tokens below. `no-model`: loraStudio.baseModel is not set. `loading`: the tokenizer is still loading.
+     * `model-error`: it could not be loaded. `line-error`: this line cannot be rendered (the message says why).
+     */
+    status: "ok" | "no-model" | "loading" | "model-error" | "line-error";
+    /** What to tell the user: how to set a model, why the line has no tokens, or what truncation did. */
+    message: string;
+    /** One list per rendered sequence (usually one), capped at MAX_TOKENS_SHOWN tokens in all. */
+    sequences: MaskToken[][];
+    /** Tokens not sent because of the cap. */
+    omittedTokens: number;
+    trainableTokens: number;
+    totalTokens: number;
+    maxSequenceLength: number;
+    truncation: TruncationPolicy;
+}
+
+/**
+ * Sent by the extension (preview panel, when the user selects a row) to the server: the line's tokens as the base
+ * model's chat template and tokenizer render them, trained and masked ones marked, after the configured truncation.
+ */
+export namespace DatasetLinePreviewRequest {
+    export const method = "loraStudio/datasetLinePreview" as const;
+    export interface Params {
+        uri: string;
+        /** 0-based line. */
+        line: number;
+    }
+    export const MAX_TOKENS_SHOWN = 4096;
+    export const type = new RequestType<Params, LineMaskPreview, void>(method);
 }
 
 /** Where the documentation of each diagnostic code lives, relative to the extension root. */

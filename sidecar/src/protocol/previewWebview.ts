@@ -2,10 +2,10 @@
 // Pure types and tiny guards, no runtime dependencies: the webview bundle (media/preview) imports it too.
 // Each message is declared once with `defineMessage`, which gives a literal `type`, a typed `create`
 // and an `is` guard, so neither side matches bare strings.
-import type { DatasetRowsResult, DatasetSummary } from "./languageServer";
+import type { DatasetRowsResult, DatasetSummary, LineMaskPreview } from "./languageServer";
 
 // The webview renders the language server's answers as they are; re-exported so media/ imports this module only.
-export type { DatasetRow, DatasetRowsResult, DatasetSummary, Histogram } from "./languageServer";
+export type { DatasetRow, DatasetRowsResult, DatasetSummary, Histogram, LineMaskPreview, MaskToken } from "./languageServer";
 
 export interface MessageKind<T extends string, P> {
     readonly type: T;
@@ -30,6 +30,8 @@ export const Ready = defineMessage<Record<string, never>>()("ready");
 export const RequestRows = defineMessage<{ offset: number; limit: number }>()("requestRows");
 /** Sent by the webview when the user clicks a row or a duplicate: reveal that 0-based line in the editor. */
 export const RevealLine = defineMessage<{ line: number }>()("revealLine");
+/** Sent by the webview when the user selects a row: show that 0-based line's label mask. */
+export const RequestLinePreview = defineMessage<{ line: number }>()("requestLinePreview");
 /** Sent by the webview's refresh button. */
 export const Refresh = defineMessage<Record<string, never>>()("refresh");
 
@@ -39,6 +41,8 @@ export const Refresh = defineMessage<Record<string, never>>()("refresh");
 export const Summary = defineMessage<{ fileName: string; summary: DatasetSummary }>()("summary");
 /** Sent by the extension in answer to `RequestRows`. */
 export const Rows = defineMessage<DatasetRowsResult>()("rows");
+/** Sent by the extension in answer to `RequestLinePreview`. */
+export const LinePreview = defineMessage<LineMaskPreview>()("linePreview");
 /** Sent by the extension when the server could not answer; the webview shows it. */
 export const ShowError = defineMessage<{ message: string }>()("error");
 
@@ -46,6 +50,8 @@ export const ShowError = defineMessage<{ message: string }>()("error");
 export interface PreviewState {
     uri: string;
     scrollTop: number;
+    /** The row whose label mask is shown, if any. */
+    selectedLine?: number;
 }
 
 /** Stable ids the E2E tests use. */
@@ -57,7 +63,10 @@ export const PREVIEW_IDS = {
     histogramChars: "histogram-chars",
     histogramTokens: "histogram-tokens",
     duplicates: "duplicates",
-    error: "error"
+    error: "error",
+    /** The label-mask panel of the selected row; its tokens carry the classes `tok trained`, `tok masked`, `tok cut`. */
+    mask: "mask",
+    maskCount: "mask-count"
 } as const;
 
 export const PREVIEW_VIEW_TYPE = "loraStudio.datasetPreview";

@@ -40,6 +40,12 @@ export const SidecarErrorCode = {
     RunStoreCorrupt: -32017,
     /** `shutdown` has been received; the sidecar takes no new work. */
     ShuttingDown: -32018,
+    /** The pre-flight memory check found no micro-batch size that fits (run/start); the hint says what to change. */
+    InsufficientMemory: -32019,
+    /** chat/open could not load the model or apply the adapter; the message names both files. */
+    ChatLoadFailed: -32040,
+    /** No open chat session with that id (closed, or opened in a sidecar that has since restarted). */
+    ChatSessionNotFound: -32041,
     /** Parameters failed validation; the message names the field. */
     InvalidParams: -32602
 } as const;
@@ -238,6 +244,8 @@ export interface RunStartResult {
     runId: string;
     runDirectory: string;
     totalSteps: number;
+    /** Set when the pre-flight memory check shrank the micro-batch (see MemoryAdjustment). */
+    memoryAdjustment?: MemoryAdjustment;
 }
 
 /** Sent by the extension/CLI. Returns once the run is created; progress follows as notifications. */
@@ -396,6 +404,267 @@ export namespace RunFailedNotification {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Chat (issue 5): node-llama-cpp sessions on a base model, optionally with a LoRA adapter.
+// Requests from the extension (chat panel, Ask About Selection, the @lora participant); the sidecar
+// streams each answer as `chat/token` notifications and answers `chat/send` once it is complete.
+// ---------------------------------------------------------------------------------------------
+
+export interface ChatOpenParams {
+    /** Path of the base model GGUF. */
+    model: string;
+    /** Path of a GGUF LoRA adapter trained on `model`; omit for the base model alone. */
+    adapter?: string;
+    /** System prompt; omit when the training data had none (the history is then seeded like training). */
+    system?: string;
+    /** Tokens; default 1024. */
+    contextSize?: number;
+    /** CPU threads for generation; default node-llama-cpp's choice. */
+    threads?: number;
+    /** Lets `chat/stop` abort the model load (a large GGUF can take a while). */
+    requestId?: string;
+}
+
+export interface ChatOpenResult {
+    sessionId: string;
+    /** The chat wrapper that formats prompts: always the model's own Jinja template. */
+    templateName: string;
+    /** `general.name` of the model, or its file name. */
+    modelName: string;
+    /** True when another open session already had this model file loaded and this one shares it. */
+    sharedModel: boolean;
+}
+
+/**
+ * Sent by the extension: loads `model` (once per file; sessions on the same file share it, each with
+ * its own context) and applies `adapter` to this session's context. A missing, corrupt or mismatched
+ * adapter fails with ChatLoadFailed naming both files.
+ */
+export namespace ChatOpenRequest {
+    export const method = "chat/open" as const;
+    export const type = new RequestType<ChatOpenParams, ChatOpenResult, SidecarErrorData>(method);
+}
+
+/** One exchange of an earlier conversation, oldest first. */
+export interface ChatTurn {
+    user: string;
+    assistant: string;
+}
+
+export interface ChatSendParams {
+    sessionId: string;
+    /** Chosen by the client, unique among its requests: names the `chat/token` stream and `chat/stop`. */
+    requestId: string;
+    message: string;
+    /** 0 = greedy (default). */
+    temperature?: number;
+    topP?: number;
+    /** Default 256. */
+    maxTokens?: number;
+    /**
+     * When given, the conversation is replaced by these exchanges before `message` is asked (the panel sends
+     * its history, so Regenerate and a panel restored after a sidecar restart need no server state).
+     */
+    history?: ChatTurn[];
+}
+
+export interface ChatSendResult {
+    requestId: string;
+    /** The whole answer: exactly the concatenation of its `chat/token` texts. */
+    answer: string;
+    /** True when `chat/stop` ended it early; `answer` is what was generated until then. */
+    stopped: boolean;
+}
+
+/** Sent by the extension. Answered when the answer is complete or stopped; tokens stream before that. */
+export namespace ChatSendRequest {
+    export const method = "chat/send" as const;
+    export const type = new RequestType<ChatSendParams, ChatSendResult, SidecarErrorData>(method);
+}
+
+export interface ChatTokenParams {
+    sessionId: string;
+    requestId: string;
+    /** The next piece of the answer's text (one or more tokens, never a split character). */
+    text: string;
+}
+
+/** Sent by the sidecar while it answers a `chat/send`, in order. */
+export namespace ChatTokenNotification {
+    export const method = "chat/token" as const;
+    export const type = new NotificationType<ChatTokenParams>(method);
+}
+
+export interface ChatStopParams {
+    requestId: string;
+}
+
+export interface ChatStopResult {
+    /** False when no request with that id was running (already finished, or unknown). */
+    stopped: boolean;
+}
+
+/** Sent by the extension: stops a running `chat/send` (which then answers with `stopped: true`) or `chat/open`. */
+export namespace ChatStopRequest {
+    export const method = "chat/stop" as const;
+    export const type = new RequestType<ChatStopParams, ChatStopResult, SidecarErrorData>(method);
+}
+
+export interface ChatSessionParams {
+    sessionId: string;
+}
+
+/** Sent by the extension: forgets the session's conversation (the system prompt stays). */
+export namespace ChatResetRequest {
+    export const method = "chat/reset" as const;
+    export const type = new RequestType<ChatSessionParams, void, SidecarErrorData>(method);
+}
+
+/** Sent by the extension: stops the session's answer, frees its context, and the model when no session uses it. */
+export namespace ChatCloseRequest {
+    export const method = "chat/close" as const;
+    export const type = new RequestType<ChatSessionParams, void, SidecarErrorData>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation (issue 5): base against tuned on held-out data. Requests from the extension ("LoRA
+// Studio: Evaluate"); the sidecar reports each scored row as `eval/progress` and answers `eval/run`
+// with the whole report once every row is scored (or `eval/cancel` stopped it).
+// ---------------------------------------------------------------------------------------------
+
+/** One value for the base model alone and one for the base plus the adapter. */
+export interface BeforeAfter<T> {
+    base: T;
+    tuned: T;
+}
+
+/** One held-out example, answered by both models. */
+export interface EvalRow {
+    /** The dataset file the example came from (as given, or from the run's config). */
+    file: string;
+    /** 1-based line of the example in `file`, as editors show it. */
+    line: number;
+    /** The last user turn: what was asked (earlier turns and the system prompt were sent too). */
+    question: string;
+    /** The dataset's answer: the last assistant turn. */
+    reference: string;
+    /** The greedy answers. */
+    base: string;
+    tuned: string;
+    /** Normalized exact match (SQuAD style): 1 or 0. */
+    em: BeforeAfter<number>;
+    /** Token F1 against the reference (SQuAD style), in [0, 1]. */
+    f1: BeforeAfter<number>;
+    /** PubMedQA style: whether the first yes/no/maybe in the answer is the reference's; null when the reference is none of them. */
+    yesNo: BeforeAfter<boolean> | null;
+    /** Mean cross-entropy (nats per token) of the reference answer's tokens given the prompt. */
+    loss: BeforeAfter<number>;
+}
+
+/** A held-out line that could not be scored (no assistant turn, raw text, template error…). */
+export interface EvalSkip {
+    file: string;
+    line: number;
+    reason: string;
+}
+
+export interface EvalSummary {
+    /** Rows scored. */
+    rows: number;
+    skipped: number;
+    /** Mean exact match over the rows, in [0, 1]. */
+    em: BeforeAfter<number>;
+    f1: BeforeAfter<number>;
+    /** Accuracy over the rows whose reference is yes/no/maybe; null when there are none. */
+    yesNo: (BeforeAfter<number> & { rows: number }) | null;
+    /** Token-weighted mean loss of the reference answers (nats per token); perplexity is exp(loss). */
+    loss: BeforeAfter<number>;
+    /** Reference tokens the loss is averaged over. */
+    lossTokens: number;
+}
+
+export interface EvalReport {
+    /** Always 1 for this shape. */
+    formatVersion: 1;
+    /** ISO 8601. */
+    createdAt: string;
+    model: string;
+    adapter: string;
+    /** The held-out files the rows came from. */
+    data: string[];
+    /** "file" for an explicit held-out file; "validation-split" for a run's own validation examples. */
+    source: "file" | "validation-split";
+    /** Run id when evaluated through a run. */
+    runId?: string;
+    maxTokens: number;
+    summary: EvalSummary;
+    rows: EvalRow[];
+    skipped: EvalSkip[];
+    /** True when `eval/cancel` stopped it: the rows are the ones scored until then, and no report file was written. */
+    cancelled: boolean;
+    /** Where the report was written (absent when cancelled). */
+    files?: { json: string; csv: string };
+    elapsedSeconds: number;
+}
+
+export interface EvalRunParams {
+    /** Chosen by the client, unique among its requests: names the `eval/progress` stream and `eval/cancel`. */
+    evalId: string;
+    /** Evaluate this run: its base model (config.json), its adapter.gguf, and by default its validation split. */
+    runId?: string;
+    /** A run directory outside the workspace's runs (instead of `runId`). */
+    runDirectory?: string;
+    /** Base model GGUF; required without a run. */
+    model?: string;
+    /** GGUF LoRA adapter; required without a run. */
+    adapter?: string;
+    /** Held-out JSONL (any dataset format). Without it, the run's validation split is used. */
+    data?: string;
+    /** Longest generated answer, in tokens (default 128). */
+    maxTokens?: number;
+    /** Evaluate only the first N held-out examples. */
+    limit?: number;
+    /** Where to write eval-<timestamp>.json/.csv; default the run directory, else the data file's folder. */
+    outDir?: string;
+    /** CPU threads for generation; default node-llama-cpp's choice. */
+    threads?: number;
+}
+
+/**
+ * Sent by the extension: scores every held-out example with the base model and with the adapter. Answered
+ * with the report once done (or cancelled); `eval/progress` streams meanwhile. Needs a trusted workspace.
+ * A missing, corrupt or mismatched adapter fails with InvalidParams naming both files.
+ */
+export namespace EvalRunRequest {
+    export const method = "eval/run" as const;
+    export const type = new RequestType<EvalRunParams, EvalReport, SidecarErrorData>(method);
+}
+
+export interface EvalProgressParams {
+    evalId: string;
+    /** Rows scored or skipped so far, out of `total`. */
+    done: number;
+    total: number;
+    /** The row just scored, when it was scored (not skipped). */
+    row?: EvalRow;
+}
+
+/** Sent by the sidecar after each held-out example of an `eval/run`. */
+export namespace EvalProgressNotification {
+    export const method = "eval/progress" as const;
+    export const type = new NotificationType<EvalProgressParams>(method);
+}
+
+export interface EvalCancelParams {
+    evalId: string;
+}
+
+/** Sent by the extension: stops a running `eval/run`, which then answers with `cancelled: true`. Returns false when none was running. */
+export namespace EvalCancelRequest {
+    export const method = "eval/cancel" as const;
+    export const type = new RequestType<EvalCancelParams, boolean, SidecarErrorData>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Test hooks: registered by the sidecar only when TEST_HOOKS_ENV_VAR is "1".
 // ---------------------------------------------------------------------------------------------
 
@@ -423,4 +692,133 @@ export namespace DebugInfoRequest {
 export namespace DebugConsoleLogRequest {
     export const method = "debug/consoleLog" as const;
     export const type = new RequestType<{ text: string }, void, SidecarErrorData>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training setup: presets, the pre-flight memory estimate and out-of-memory recovery
+// ---------------------------------------------------------------------------------------------
+
+/** Hardware tiers of sidecar/src/training/presets.ts. */
+export type TrainingPresetId = "gpu-6gb" | "gpu-12gb" | "gpu-24gb" | "cpu";
+
+export interface RunEstimateParams {
+    /** Path of the base model GGUF (absolute, or relative to the workspace folder). */
+    model: string;
+    /** Config fields to estimate with; missing ones take the schema's defaults. */
+    settings?: Omit<TrainingConfig, "model" | "data">;
+    /** Also estimate the base with each of these presets applied over `settings`. */
+    presets?: TrainingPresetId[];
+}
+
+export interface MemoryEstimateInfo {
+    /** Bytes the run needs at its peak (see sidecar/src/training/memoryEstimate.ts for the terms). */
+    totalBytes: number;
+    parts: { runtime: number; weights: number; weightScratch: number; adapter: number; activations: number; attention: number };
+    /** True when it fits the free memory as configured. */
+    fits: boolean;
+    /** When it does not fit but a halved micro-batch would: what run/start would train with. */
+    shrinksTo?: { sequenceLength: number; gradAccum: number };
+}
+
+export interface RunEstimateResult {
+    device: "cpu" | "cuda";
+    deviceName: string;
+    /** Free VRAM of the first CUDA device, or free RAM. */
+    availableBytes: number;
+    estimate: MemoryEstimateInfo;
+    presets: Array<{ id: TrainingPresetId; estimate: MemoryEstimateInfo }>;
+    /** The preset that matches this machine. */
+    detectedPreset: TrainingPresetId;
+}
+
+/** Sent by the extension (the Start Training wizard): the memory a run of `model` would need, per preset. */
+export namespace RunEstimateRequest {
+    export const method = "run/estimate" as const;
+    export const type = new RequestType<RunEstimateParams, RunEstimateResult, SidecarErrorData>(method);
+}
+
+/** A micro-batch shrunk to fit memory: sequenceLength halved (once or more), gradAccum doubled as often. */
+export interface MemoryAdjustment {
+    /** Why, with the numbers, e.g. "the run needs about 7.10 GiB … training with sequenceLength 256 and gradAccum 8 instead". */
+    reason: string;
+    previousSequenceLength: number;
+    previousGradAccum: number;
+    sequenceLength: number;
+    gradAccum: number;
+}
+
+export interface RunMemoryAdjustedParams extends MemoryAdjustment {
+    runId: string;
+    /** The checkpoint step training continues from (0 when no checkpoint existed yet). */
+    fromStep: number;
+}
+
+/**
+ * Sent by the sidecar when a run ran out of memory and continues from its last checkpoint with a smaller
+ * micro-batch (the run's config.json is rewritten to match). A second failure at the smallest micro-batch
+ * ends the run with run/failed, code "OUT_OF_MEMORY".
+ */
+export namespace RunMemoryAdjustedNotification {
+    export const method = "run/memoryAdjusted" as const;
+    export const type = new NotificationType<RunMemoryAdjustedParams>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export (issue 5): a trained adapter as GGUF LoRA, merged GGUF, Ollama Modelfile or PEFT folder.
+// Requests from the extension ("LoRA Studio: Export"); the same code runs as `lora-studio export`.
+// ---------------------------------------------------------------------------------------------
+
+export type ExportFormat = "gguf-lora" | "merged" | "ollama" | "peft";
+export type ExportMergedType = "f32" | "f16" | "q8_0" | "q4_0" | "q4_k_m";
+
+export interface ExportRunParams {
+    format: ExportFormat;
+    /** A run under the workspace's `.lora-studio/runs/`: its adapter.gguf and its config's base model. */
+    runId?: string;
+    /** A run folder outside the workspace's runs (same meaning as runId). */
+    runDirectory?: string;
+    /** The adapter and base model, when no run is given (or to override the run's). */
+    adapter?: string;
+    model?: string;
+    /** Where to write; default `<run>/export/…` beside the adapter. */
+    out?: string;
+    /** merged only; default f16. q8_0, q4_0 and q4_k_m are quantized by the engine. */
+    type?: ExportMergedType;
+    /** ollama only: the SYSTEM prompt the training data used. */
+    system?: string;
+}
+
+export interface ExportRunResult {
+    format: ExportFormat;
+    /** The file or folder written (what "Reveal" shows). */
+    path: string;
+    files: string[];
+    /** E.g. why an Ollama Modelfile has no TEMPLATE. */
+    warnings: string[];
+}
+
+/**
+ * Sent by the extension. Checks that the adapter fits the base (an adapter trained on another model fails
+ * with InvalidParams naming both files), writes the export atomically and answers with what it wrote.
+ * Gated like model loading (trusted workspace, engine available).
+ */
+export namespace ExportRunRequest {
+    export const method = "export/run" as const;
+    export const type = new RequestType<ExportRunParams, ExportRunResult, SidecarErrorData>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training backend (issue 6, CUDA): which compute path trains and why, sent in `initialize`'s capabilities.
+// Declared by interface merging so the addition stays in this section.
+// ---------------------------------------------------------------------------------------------
+
+export interface TrainingBackendInfo {
+    kind: "cuda" | "cpu";
+    /** One sentence for the user: "CUDA via …", "CPU: no NVIDIA driver found …", "CPU: built without CUDA". */
+    description: string;
+}
+
+export interface SidecarCapabilities {
+    /** Set by the sidecar when the engine loaded; shown at start-up (sidecar log, CLI `train`). */
+    backend?: TrainingBackendInfo;
 }

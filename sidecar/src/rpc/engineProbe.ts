@@ -2,12 +2,13 @@
 // is not fatal: the sidecar still answers (run lists, dataset checks) and reports why the engine is
 // unavailable, so the extension can tell the user what to do instead of crashing.
 
+import { describeBackend } from "../engine/backend";
 import type { DeviceInfo, SidecarCapabilities } from "../protocol/sidecar";
 
 /** The part of the engine binding `initialize` needs (see sidecar/src/engine/). */
 export interface EngineIdentity {
     version: string;
-    capabilities(): { cpu: boolean; cuda: boolean; devices: DeviceInfo[] };
+    capabilities(): { cpu: boolean; cuda: boolean; devices: DeviceInfo[]; cudaBuilt?: boolean; nvidiaDriver?: boolean };
 }
 
 export type EngineLoader = () => Promise<EngineIdentity> | EngineIdentity;
@@ -24,7 +25,10 @@ export async function probeEngine(load: EngineLoader): Promise<EngineProbeResult
         const reported = engine.capabilities();
         return {
             engineVersion: engine.version,
-            capabilities: { cpu: true, cuda: reported.cuda, devices: reported.devices, engineAvailable: true },
+            capabilities: {
+                cpu: true, cuda: reported.cuda, devices: reported.devices, engineAvailable: true,
+                backend: describeBackend({ ...reported, cudaBuilt: reported.cudaBuilt ?? false, nvidiaDriver: reported.nvidiaDriver ?? false })
+            },
             engine
         };
     } catch (error) {

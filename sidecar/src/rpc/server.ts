@@ -5,7 +5,6 @@
 
 import type { MessageConnection } from "vscode-jsonrpc";
 import {
-    DatasetPrepareRequest,
     InitializeRequest,
     type InitializeParams,
     type InitializeResult,
@@ -22,11 +21,17 @@ import {
 } from "../protocol/sidecar";
 import { RunStore } from "../training/runStore";
 import { type EngineLoader, type EngineProbeResult, probeEngine } from "./engineProbe";
-import { notImplemented, sidecarError } from "./errors";
+import { sidecarError } from "./errors";
 import { getRun, listRuns } from "./runHandlers";
 import { TrainingService } from "./trainingHandlers";
 import type { Engine } from "../engine";
 import { registerTestHooks } from "./testHooks";
+import { registerDatasetHandlers } from "./datasetHandlers";
+import { registerEstimateHandlers } from "./estimateHandlers";
+import { parseSimulatedOutOfMemory, SIMULATED_OOM_ENV_VAR } from "../training/oomRecovery";
+import { registerChatHandlers } from "./chatHandlers";
+import { registerEvalHandlers } from "./evalHandlers";
+import { registerExportHandlers } from "./exportHandlers";
 
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
@@ -101,6 +106,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
             const runStore = typeof params.workspaceRoot === "string" && params.workspaceRoot !== "" ? new RunStore(params.workspaceRoot) : undefined;
             session = { params, probe, runStore };
             log("info", `initialized for ${params.clientName}; engine ${probe.engineVersion ?? `unavailable: ${probe.capabilities.engineError}`}`);
+            if (probe.capabilities.backend) log("info", `training backend: ${probe.capabilities.backend.description}`);
             return { protocolVersion: PROTOCOL_VERSION, engineVersion: probe.engineVersion, sidecarVersion: options.sidecarVersion, capabilities: probe.capabilities };
         } finally {
             initializing = false;
@@ -111,18 +117,21 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         if (shutdownRequested) return;
         shutdownRequested = true;
         await training.cancelAll();
+        await chat.closeAll();
         await options.onShutdown?.();
     });
 
     connection.onRequest(RunListRequest.type, () => listRuns(requireRunStore()));
     connection.onRequest(RunGetRequest.type, (params) => getRun(requireRunStore(), params));
 
-    // dataset/prepare is declared and gated; run/start, run/resume and run/cancel drive training/trainer.ts.
-    connection.onRequest(DatasetPrepareRequest.type, () => {
-        requireEngine();
-        throw notImplemented(DatasetPrepareRequest.method);
+    // dataset/prepare and run/estimate (datasetHandlers.ts, estimateHandlers.ts); run/start, run/resume and run/cancel drive training/trainer.ts.
+    const workspaceRoot = (): string | undefined => requireSession().params.workspaceRoot || undefined;
+    registerDatasetHandlers(connection, { requireEngine, workspaceRoot });
+    registerEstimateHandlers(connection, { requireEngine, workspaceRoot, capabilities: () => requireSession().probe.capabilities });
+    const training = new TrainingService(connection, async () => requireSession().probe.engine as Engine, {
+        log,
+        ...(options.testHooks && process.env[SIMULATED_OOM_ENV_VAR] ? { simulatedOutOfMemory: parseSimulatedOutOfMemory(process.env[SIMULATED_OOM_ENV_VAR]) } : {})
     });
-    const training = new TrainingService(connection, async () => requireSession().probe.engine as Engine);
     connection.onRequest(RunStartRequest.type, (params) => {
         requireEngine();
         // A run with its own directory (the CLI's --out, or "output" in the config) needs no workspace.
@@ -140,6 +149,11 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         requireSession();
         return training.cancel(params?.runId);
     });
+
+    const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine });
+
+    registerEvalHandlers(connection, { requireEngine, runStore: () => requireSession().runStore });
+    registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
 
     if (options.testHooks) registerTestHooks(connection, () => session !== undefined);
 

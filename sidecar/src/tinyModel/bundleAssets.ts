@@ -25,6 +25,9 @@ function nodeLlamaCppRoot(): string {
 let sourceDirCache: string | undefined;
 
 export function llamaCppSourceDir(): string {
+    // A machine without node_modules (the GPU benchmark machine, bench/gpu/run.sh) points at an unpacked copy.
+    const given = process.env.LORA_STUDIO_LLAMA_CPP_SRC;
+    if (given && existsSync(join(given, "models"))) return given;
     sourceDirCache ??= cloneLlamaCppSource();
     return sourceDirCache;
 }

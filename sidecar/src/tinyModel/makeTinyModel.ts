@@ -19,6 +19,41 @@ export interface MakeTinyModelOptions {
     vocab?: string;
     /** Name of a `models/templates/<name>.jinja` in the bundle. */
     template?: string;
+    /** "qwen2" adds the q/k/v projection biases of Qwen2 models. Default "llama". */
+    arch?: TinyModelArch;
+    /**
+     * Rows of the embedding and output matrices: the tokenizer is padded with unused `[PAD<id>]` tokens up to this
+     * size, as converted Qwen2.5 and Llama 3 GGUFs are (their matrices are wider than their tokenizers). Default:
+     * the tokenizer's size.
+     */
+    vocabSize?: number;
+    /** No output.weight: llama.cpp multiplies by token_embd (Llama 3.2 1B/3B, Qwen2.5 ≤ 3B). */
+    tiedEmbeddings?: boolean;
+}
+
+export type TinyModelArch = "llama" | "qwen2";
+
+const TOKEN_TYPE_UNUSED = 5; // llama_token_type / gguf TokenType
+
+/** Pads the tokenizer arrays (tokens, token types, scores) with unused tokens up to `size` entries. */
+function padTokenizer(kv: [string, GgufValue][], size: number, vocabPath: string): [string, GgufValue][] {
+    const tokens = kv.find(([k]) => k === "tokenizer.ggml.tokens")?.[1];
+    const n = tokens?.type === "array" ? tokens.value.length : 0;
+    if (!Number.isInteger(size) || size < n) throw new Error(`make-tiny-model: vocabSize ${size} must be an integer >= the ${n} tokens of ${vocabPath}`);
+    const extra = size - n;
+    if (extra === 0) return kv;
+    const ids = Array.from({ length: extra }, (_, i) => n + i);
+    return kv.map(([k, v]): [string, GgufValue] => {
+        if (v.type !== "array") return [k, v];
+        if (k === "tokenizer.ggml.tokens" && v.itemType === "string") return [k, { ...v, value: [...v.value, ...ids.map((id) => `[PAD${id}]`)] }];
+        if (k === "tokenizer.ggml.token_type" && v.itemType !== "string" && v.itemType !== "bool" && typeof v.value[0] === "number") {
+            return [k, { type: "array", itemType: v.itemType as "i32", value: [...(v.value as number[]), ...ids.map(() => TOKEN_TYPE_UNUSED)] }];
+        }
+        if (k === "tokenizer.ggml.scores" && typeof v.value[0] === "number") {
+            return [k, { type: "array", itemType: v.itemType as "f32", value: [...(v.value as number[]), ...ids.map(() => 0)] }];
+        }
+        return [k, v];
+    });
 }
 
 export interface TinyModelInfo {
@@ -65,7 +100,9 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
     const vocabPath = bundledVocabPath(opts.vocab ?? DEFAULT_VOCAB);
     const templatePath = bundledTemplatePath(opts.template ?? DEFAULT_TEMPLATE);
     const template = readFileSync(templatePath, "utf8");
-    const tokKv = tokenizerKv(vocabPath);
+    const tokKv = opts.vocabSize === undefined ? tokenizerKv(vocabPath) : padTokenizer(tokenizerKv(vocabPath), opts.vocabSize, vocabPath);
+    const arch = opts.arch ?? "llama";
+    if (arch !== "llama" && arch !== "qwen2") throw new Error(`make-tiny-model: unknown arch '${String(arch)}' (llama or qwen2)`);
     checkTemplateTokens(template, templatePath, tokKv, vocabPath);
     const tokensKv = tokKv.find(([k]) => k === "tokenizer.ggml.tokens")![1];
     const nVocab = tokensKv.type === "array" ? tokensKv.value.length : 0;
@@ -75,20 +112,20 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
     const u32 = (value: number): GgufValue => ({ type: "u32", value });
     const f32 = (value: number): GgufValue => ({ type: "f32", value });
     const kv: [string, GgufValue][] = [
-        ["general.architecture", { type: "string", value: "llama" }],
+        ["general.architecture", { type: "string", value: arch }],
         ["general.name", { type: "string", value: `lora-studio-tiny-${shape.nLayer}x${shape.nEmbd}-seed${seed}` }],
         ["general.file_type", u32(fileTypeOf[quant])],
         ...(quant === "q4_0" ? [["general.quantization_version", u32(2)] as [string, GgufValue]] : []),
-        ["llama.vocab_size", u32(nVocab)],
-        ["llama.context_length", u32(shape.nCtx)],
-        ["llama.embedding_length", u32(shape.nEmbd)],
-        ["llama.block_count", u32(shape.nLayer)],
-        ["llama.feed_forward_length", u32(shape.nFf)],
-        ["llama.attention.head_count", u32(shape.nHead)],
-        ["llama.attention.head_count_kv", u32(shape.nHeadKv)],
-        ["llama.attention.layer_norm_rms_epsilon", f32(shape.rmsEps)],
-        ["llama.rope.freq_base", f32(shape.ropeFreqBase)],
-        ["llama.rope.dimension_count", u32(headDim)],
+        [`${arch}.vocab_size`, u32(nVocab)],
+        [`${arch}.context_length`, u32(shape.nCtx)],
+        [`${arch}.embedding_length`, u32(shape.nEmbd)],
+        [`${arch}.block_count`, u32(shape.nLayer)],
+        [`${arch}.feed_forward_length`, u32(shape.nFf)],
+        [`${arch}.attention.head_count`, u32(shape.nHead)],
+        [`${arch}.attention.head_count_kv`, u32(shape.nHeadKv)],
+        [`${arch}.attention.layer_norm_rms_epsilon`, f32(shape.rmsEps)],
+        [`${arch}.rope.freq_base`, f32(shape.ropeFreqBase)],
+        [`${arch}.rope.dimension_count`, u32(headDim)],
         ...tokKv,
         ["tokenizer.chat_template", { type: "string", value: template }]
     ];
@@ -101,6 +138,7 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
         data: () => encodeAs(weightType, new Sfc32(seed, hashString(name)).fillNormal(new Float32Array(dims[0]! * dims[1]!), std))
     });
     const ones = (name: string, n: number): GgufTensorToWrite => ({ name, dims: [n], type: GgmlType.F32, data: () => encodeAs(GgmlType.F32, new Float32Array(n).fill(1)) });
+    const zeros = (name: string, n: number): GgufTensorToWrite => ({ name, dims: [n], type: GgmlType.F32, data: () => encodeAs(GgmlType.F32, new Float32Array(n)) });
 
     const tensors: GgufTensorToWrite[] = [random("token_embd.weight", [shape.nEmbd, nVocab])];
     for (let i = 0; i < shape.nLayer; i++) {
@@ -110,6 +148,7 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
             random(`${b}.attn_q.weight`, [shape.nEmbd, shape.nEmbd]),
             random(`${b}.attn_k.weight`, [shape.nEmbd, kvDim]),
             random(`${b}.attn_v.weight`, [shape.nEmbd, kvDim]),
+            ...(arch === "qwen2" ? [zeros(`${b}.attn_q.bias`, shape.nEmbd), zeros(`${b}.attn_k.bias`, kvDim), zeros(`${b}.attn_v.bias`, kvDim)] : []),
             random(`${b}.attn_output.weight`, [shape.nEmbd, shape.nEmbd]),
             ones(`${b}.ffn_norm.weight`, shape.nEmbd),
             random(`${b}.ffn_gate.weight`, [shape.nEmbd, shape.nFf]),
@@ -117,8 +156,11 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
             random(`${b}.ffn_down.weight`, [shape.nFf, shape.nEmbd])
         );
     }
-    tensors.push(ones("output_norm.weight", shape.nEmbd), random("output.weight", [shape.nEmbd, nVocab]));
+    tensors.push(ones("output_norm.weight", shape.nEmbd));
+    if (!opts.tiedEmbeddings) tensors.push(random("output.weight", [shape.nEmbd, nVocab]));
 
     writeGguf(opts.out, { kv, tensors });
-    return { path: opts.out, shape, nVocab, nParams: parameterCount(shape, nVocab), quant, seed };
+    const biases = arch === "qwen2" ? shape.nLayer * (shape.nEmbd + 2 * kvDim) : 0;
+    const nParams = parameterCount(shape, nVocab) - (opts.tiedEmbeddings ? nVocab * shape.nEmbd : 0) + biases;
+    return { path: opts.out, shape, nVocab, nParams, quant, seed };
 }

@@ -11,13 +11,17 @@
 // Shape legend: L = config.sequenceLength (every micro-batch is one packed row padded to L tokens).
 
 import { availableParallelism } from "node:os";
-import { EngineCancelledError, NonFiniteError, toEngineError, type Engine, type EngineModel, type Trainer } from "../engine";
+import {
+    EngineCancelledError, NonFiniteError, OutOfMemoryError, cpuNodeCount, describeBackend, formatNodeCounts, toEngineError,
+    type Engine, type EngineModel, type Trainer
+} from "../engine";
 import { packEpoch, packValidation, toMicroBatch, type MicroBatch, type PreparedDataset } from "../pipeline";
 import type { MetricRecord, RunFailure, RunProgressParams } from "../protocol/sidecar";
 import type { RunDirectory } from "./runStore";
 import type { MetricsWriter } from "./metricsLog";
 import { warmupStepsFor, type ResolvedRunConfig } from "./config";
 import { trainingBasePath } from "./quantizedBase";
+import { translateCursor, type SimulatedOutOfMemory } from "./oomRecovery";
 
 /** Where the next micro-batch comes from: row `row` of epoch `epoch`. Stored in checkpoints. */
 export interface DataCursor {
@@ -55,12 +59,14 @@ export interface GroupTotals {
 
 const emptyGroup = (): GroupTotals => ({ lossSum: 0, lossCount: 0, tokens: 0 });
 
-export function encodeCursor(cursor: DataCursor, group: GroupTotals = emptyGroup()): string {
-    return JSON.stringify(group.lossCount > 0 ? { ...cursor, group } : cursor);
+/** `sequenceLength` records the row length the cursor counts rows of (OOM recovery may change it between checkpoints). */
+export function encodeCursor(cursor: DataCursor, group: GroupTotals = emptyGroup(), sequenceLength?: number): string {
+    const rows = sequenceLength === undefined ? cursor : { ...cursor, sequenceLength };
+    return JSON.stringify(group.lossCount > 0 ? { ...rows, group } : rows);
 }
 
-export function decodeCursor(text: string, checkpoint: string): { cursor: DataCursor; group: GroupTotals } {
-    const value = JSON.parse(text) as Partial<DataCursor> & { group?: Partial<GroupTotals> };
+export function decodeCursor(text: string, checkpoint: string): { cursor: DataCursor; group: GroupTotals; sequenceLength?: number } {
+    const value = JSON.parse(text) as Partial<DataCursor> & { group?: Partial<GroupTotals>; sequenceLength?: unknown };
     if (!Number.isInteger(value?.epoch) || !Number.isInteger(value?.row)) {
         throw new Error(`${checkpoint}: the checkpoint's data cursor ${JSON.stringify(text)} is not {epoch, row}`);
     }
@@ -68,7 +74,8 @@ export function decodeCursor(text: string, checkpoint: string): { cursor: DataCu
     if (g !== undefined && !(Number.isFinite(g.lossSum) && Number.isInteger(g.lossCount) && Number.isInteger(g.tokens))) {
         throw new Error(`${checkpoint}: the checkpoint's data cursor ${JSON.stringify(text)} has a malformed group {lossSum, lossCount, tokens}`);
     }
-    return { cursor: { epoch: value.epoch!, row: value.row! }, group: g ? (g as GroupTotals) : emptyGroup() };
+    const decoded = { cursor: { epoch: value.epoch!, row: value.row! }, group: g ? (g as GroupTotals) : emptyGroup() };
+    return Number.isInteger(value.sequenceLength) ? { ...decoded, sequenceLength: value.sequenceLength as number } : decoded;
 }
 
 export interface TrainingRunOptions {
@@ -79,6 +86,8 @@ export interface TrainingRunOptions {
     /** Continue from the run's newest checkpoint instead of starting fresh. */
     resume: boolean;
     events?: TrainingEvents;
+    /** Test hook (sidecar test hooks only): fail micro-batches with a simulated out-of-memory error. */
+    simulatedOutOfMemory?: SimulatedOutOfMemory;
 }
 
 /** One training run in this process. `start()` loads the model; `done` settles when the run stops. */
@@ -86,6 +95,7 @@ export class TrainingRun {
     readonly totalSteps: number;
     private readonly rowsPerEpoch: number[];
     private model: EngineModel | undefined;
+    private reportedPlacement = false;
     private trainer: Trainer | undefined;
     private cancelRequested = false;
     private step = 0;
@@ -129,7 +139,12 @@ export class TrainingRun {
                 if (latest) {
                     const loaded = await this.trainer.loadCheckpoint(latest.path);
                     this.step = loaded.step;
-                    ({ cursor: this.cursor, group: this.group } = decodeCursor(loaded.dataCursor, latest.path));
+                    const decoded = decodeCursor(loaded.dataCursor, latest.path);
+                    ({ cursor: this.cursor, group: this.group } = decoded);
+                    // After an out-of-memory recovery the rows are shorter than those the checkpoint counted.
+                    if (decoded.sequenceLength !== undefined && decoded.sequenceLength !== config.sequenceLength) {
+                        this.cursor = translateCursor(this.options.prepared.train, config.seed, this.cursor, decoded.sequenceLength, config.sequenceLength);
+                    }
                     this.lastCheckpointStep = loaded.step;
                 }
                 // Steps after the checkpoint are trained again; they must not appear twice in metrics.jsonl.
@@ -177,11 +192,13 @@ export class TrainingRun {
                 const batch = toMicroBatch(rows[this.cursor.row]!, { padTo: L, padToken: 0 });
                 let result;
                 try {
+                    this.simulateOutOfMemory();
                     result = await trainer.step(batch);
                 } catch (error) {
                     if (error instanceof EngineCancelledError || this.cancelRequested) return await this.stopCancelled(metrics);
                     throw error;
                 }
+                if (!this.reportedPlacement) this.reportPlacement(trainer);
                 if (!Number.isFinite(result.loss)) throw new NonFiniteError("NON_FINITE", `the loss became ${result.loss} at step ${this.step + 1}`);
                 this.group.lossSum += result.loss;
                 this.group.lossCount++;
@@ -236,6 +253,21 @@ export class TrainingRun {
         }
     }
 
+    /**
+     * Once per run, after the first micro-batch: which backend trains and where the scheduler put the graph's nodes.
+     * Every step has the same graph, so one report covers the run; a CPU node beside a GPU is an op the GPU backend
+     * does not support, silently copied to the host every step, hence a warning.
+     */
+    private reportPlacement(trainer: Trainer): void {
+        this.reportedPlacement = true;
+        const log = this.options.events?.onLog;
+        if (!log) return;
+        const counts = trainer.backendNodes();
+        const gpuPresent = counts.backends.some((b) => b.name !== "CPU");
+        log("info", `training backend: ${describeBackend(this.options.engine.capabilities()).description}`);
+        log(gpuPresent && cpuNodeCount(counts) > 0 ? "warn" : "info", formatNodeCounts(counts));
+    }
+
     private valPart(): { finalValLoss?: number } {
         return this.finalValLoss === undefined ? {} : { finalValLoss: this.finalValLoss };
     }
@@ -257,7 +289,7 @@ export class TrainingRun {
         const trainer = this.trainer!;
         // metrics.jsonl must hold every step up to a checkpoint before the checkpoint counts as complete.
         metrics.flush();
-        const cursor = encodeCursor(this.cursor, this.group);
+        const cursor = encodeCursor(this.cursor, this.group, this.options.config.sequenceLength);
         const path = await this.options.run.commitCheckpoint(this.step, (tmp) => trainer.saveCheckpoint(tmp, cursor));
         this.lastCheckpointStep = this.step;
         this.options.events?.onCheckpoint?.(this.step, path);
@@ -275,6 +307,14 @@ export class TrainingRun {
         return { kind: "cancelled", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
     }
 
+    private simulateOutOfMemory(): void {
+        const hook = this.options.simulatedOutOfMemory;
+        const L = this.options.config.sequenceLength;
+        if (hook && this.step + 1 >= hook.atStep && L > hook.aboveTokens) {
+            throw new OutOfMemoryError("OUT_OF_MEMORY", `simulated out of memory (test hook) at step ${this.step + 1} with ${L}-token micro-batches`);
+        }
+    }
+
     dispose(): void {
         this.trainer?.dispose();
         this.trainer = undefined;
@@ -285,6 +325,9 @@ export class TrainingRun {
 
 export function describeFailure(error: unknown): RunFailure {
     const engineError = error instanceof Error && "code" in error ? toEngineError(error) : undefined;
+    if (engineError instanceof OutOfMemoryError) {
+        return { code: "OUT_OF_MEMORY", message: engineError.message, hint: "Use a smaller sequenceLength (or a smaller preset), a smaller rank, quantizeBase q4_k_m, or a smaller base model; close other programs using the memory." };
+    }
     if (engineError instanceof NonFiniteError) {
         return { code: "NON_FINITE_LOSS", message: engineError.message, hint: "Lower learningRate or gradClip, or check the data; the adapter was not written." };
     }

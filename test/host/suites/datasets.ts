@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import * as vscode from "vscode";
 import { PREVIEW_VIEW_TYPE } from "../../../sidecar/src/protocol/previewWebview";
 import { suite } from "../harness";
@@ -70,6 +70,20 @@ suite("datasets", (test) => {
         await vscode.commands.executeCommand(PREVIEW_COMMAND);
         const opened = await tab;
         assert.ok(opened.input instanceof vscode.TabInputWebview);
+        await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    });
+
+    test("a run config (*.lora.json) gets live diagnostics: a missing data file and an unknown field", async () => {
+        const config = vscode.Uri.file(join(dirname(uri.fsPath), `host-run-${process.pid}.lora.json`));
+        const dataset = basename(uri.fsPath); // relative to the config's folder
+        writeFileSync(config.fsPath, JSON.stringify({ model: dataset, data: "missing.jsonl", epoch: 2 }, null, 4));
+        const configDocument = await vscode.workspace.openTextDocument(config);
+        await vscode.window.showTextDocument(configDocument);
+        // The dataset exists but is no GGUF (RC202), data is missing (RC201), "epoch" is a typo (RC101).
+        const want = ["2:RC202", "3:RC201", "4:RC101"];
+        // VS Code's own JSON support also checks the schema (package.json jsonValidation); count only ours.
+        const ours = (d: readonly vscode.Diagnostic[]) => d.filter((x) => x.source === "lora-studio");
+        await waitForDiagnostics(config, (d) => JSON.stringify(problemsOf(ours(d))) === JSON.stringify(want), `exactly ${want.join(", ")} from lora-studio`);
         await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     });
 });

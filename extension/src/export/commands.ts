@@ -1,0 +1,104 @@
+// "LoRA Studio: Export": pick a run (the newest finished one first) and a target, let the sidecar write the
+// export (native code, for the quantized merges, never runs in the extension host), then offer to reveal it.
+// Also runs from the runs view (a run node) and from tests (`{ runId, format, type }` skips the pickers).
+import * as vscode from "vscode";
+import { ResponseError } from "vscode-jsonrpc";
+import {
+    ExportRunRequest, RunListRequest,
+    type ExportFormat, type ExportMergedType, type ExportRunParams, type ExportRunResult, type RunSummary
+} from "../../../sidecar/src/protocol/sidecar";
+import type { SidecarSupervisor } from "../sidecar/supervisor";
+
+export const EXPORT_COMMAND = "loraStudio.export";
+
+interface Target extends vscode.QuickPickItem {
+    format: ExportFormat;
+    type?: ExportMergedType;
+}
+
+const TARGETS: Target[] = [
+    { label: "GGUF LoRA adapter", description: "as is", detail: "For llama.cpp, LM Studio, node-llama-cpp (load it on the same base model).", format: "gguf-lora" },
+    { label: "Merged GGUF (F16)", description: "base + adapter", detail: "One standalone model; the adapter folded into the weights.", format: "merged", type: "f16" },
+    { label: "Merged GGUF (Q8_0)", description: "base + adapter, 8-bit", format: "merged", type: "q8_0" },
+    { label: "Merged GGUF (Q4_K_M)", description: "base + adapter, 4-bit", format: "merged", type: "q4_k_m" },
+    { label: "Merged GGUF (Q4_0)", description: "base + adapter, 4-bit", format: "merged", type: "q4_0" },
+    { label: "Ollama Modelfile", description: "FROM + ADAPTER + TEMPLATE", detail: "Then: ollama create NAME -f Modelfile", format: "ollama" },
+    { label: "PEFT adapter", description: "safetensors + adapter_config.json", detail: "For Hugging Face transformers + peft, on the original (unconverted) base model.", format: "peft" }
+];
+
+export interface ExportCommandArgs {
+    runId?: string;
+    format?: ExportFormat;
+    type?: ExportMergedType;
+    out?: string;
+    /** Tests: skip the "Reveal" prompt. */
+    quiet?: boolean;
+}
+
+function describeError(error: unknown): string {
+    if (error instanceof ResponseError) {
+        const hint = (error.data as { hint?: unknown } | undefined)?.hint;
+        return typeof hint === "string" && hint !== "" ? `${error.message} ${hint}` : error.message;
+    }
+    return error instanceof Error ? error.message : String(error);
+}
+
+/** A palette call has no argument, the runs view passes its node (with runId), a test passes ExportCommandArgs. */
+function argsOf(target: unknown): ExportCommandArgs {
+    if (typeof target === "string") return { runId: target };
+    if (typeof target === "object" && target !== null) return target as ExportCommandArgs;
+    return {};
+}
+
+/** Runs with an adapter: finished ones first, newest first, then cancelled ones. */
+async function pickRun(supervisor: SidecarSupervisor): Promise<string | undefined> {
+    const { runs } = await supervisor.sendRequest(RunListRequest.type);
+    const rank = (r: RunSummary): number => (r.state === "finished" ? 0 : 1);
+    const usable = runs.filter((r) => r.state === "finished" || r.state === "cancelled").sort((a, b) => rank(a) - rank(b) || (a.createdAt < b.createdAt ? 1 : -1));
+    if (usable.length === 0) {
+        void vscode.window.showInformationMessage("No finished training run in this workspace yet. Train one first, or run `lora-studio export --adapter A --model M --format …` in a terminal.");
+        return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+        usable.map((r) => ({ label: r.runId, description: `${r.state}, ${r.updatedAt.slice(0, 16).replace("T", " ")}`, detail: r.model, runId: r.runId })),
+        { title: "Export: which run's adapter?", placeHolder: "The newest finished run is first" }
+    );
+    return pick?.runId;
+}
+
+async function reveal(path: string): Promise<void> {
+    const uri = vscode.Uri.file(path);
+    // The explorer can show files inside the workspace (also in code-server); the OS file manager the rest.
+    if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand("revealInExplorer", uri);
+    else await vscode.commands.executeCommand("revealFileInOS", uri);
+}
+
+async function exportRun(supervisor: SidecarSupervisor, target: unknown): Promise<ExportRunResult | undefined> {
+    const args = argsOf(target);
+    try {
+        const runId = args.runId ?? (await pickRun(supervisor));
+        if (!runId) return undefined;
+        let chosen: Pick<Target, "format" | "type"> | undefined = args.format ? { format: args.format, ...(args.type ? { type: args.type } : {}) } : undefined;
+        chosen ??= await vscode.window.showQuickPick(TARGETS, { title: `Export ${runId} as…` });
+        if (!chosen) return undefined;
+        const params: ExportRunParams = { runId, format: chosen.format, ...(chosen.type ? { type: chosen.type } : {}), ...(args.out ? { out: args.out } : {}) };
+        const result = await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: `LoRA Studio: exporting ${runId} (${chosen.format}${chosen.type ? ` ${chosen.type}` : ""})…` },
+            () => supervisor.sendRequest(ExportRunRequest.type, params)
+        );
+        for (const warning of result.warnings) void vscode.window.showWarningMessage(warning);
+        if (!args.quiet) {
+            void vscode.window.showInformationMessage(`Exported ${runId} to ${result.path}`, "Reveal").then((choice) => {
+                if (choice === "Reveal") void reveal(result.path);
+            });
+        }
+        return result;
+    } catch (error) {
+        void vscode.window.showErrorMessage(`LoRA Studio could not export: ${describeError(error)}`);
+        return undefined;
+    }
+}
+
+export function activateExport(context: vscode.ExtensionContext, supervisor: SidecarSupervisor): void {
+    context.subscriptions.push(vscode.commands.registerCommand(EXPORT_COMMAND, (target?: unknown) => exportRun(supervisor, target)));
+}

@@ -1,0 +1,68 @@
+// The progress webview's HTML shell: strict CSP (our own script by nonce, our own stylesheet, nothing remote),
+// assets only from dist/media and media/. media/progress/main.ts fills it in.
+import { randomBytes } from "node:crypto";
+import * as vscode from "vscode";
+import { PROGRESS_IDS } from "../../../sidecar/src/protocol/progressWebview";
+
+export function progressResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+    return [vscode.Uri.joinPath(extensionUri, "dist", "media"), vscode.Uri.joinPath(extensionUri, "media")];
+}
+
+export function progressHtml(webview: vscode.Webview, extensionUri: vscode.Uri, runId: string): string {
+    const nonce = randomBytes(16).toString("base64");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "media", "progress.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "progress", "progress.css"));
+    const csp = [
+        "default-src 'none'",
+        `style-src ${webview.cspSource}`,
+        `img-src ${webview.cspSource} data:`,
+        `font-src ${webview.cspSource}`,
+        `script-src 'nonce-${nonce}'`
+    ].join("; ");
+    const ids = PROGRESS_IDS;
+    const figure = (label: string, title: string, id: string): string =>
+        `<figure><figcaption>${label}</figcaption><div id="${id}" data-testid="${id}" class="chart" role="img" aria-label="${title}" data-points="0"></div></figure>`;
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Training ${escapeHtml(runId)}</title>
+</head>
+<body>
+<main id="${ids.root}" data-run-id="${escapeHtml(runId)}" data-state="loading">
+<header>
+  <div>
+    <h1>Training <span class="run-id">${escapeHtml(runId)}</span></h1>
+    <div id="description" class="description"></div>
+  </div>
+  <div class="actions">
+    <span id="${ids.state}" data-testid="state" class="state">loading…</span>
+    <button id="${ids.cancel}" data-testid="cancel" type="button" hidden>Cancel</button>
+    <button id="${ids.resume}" data-testid="resume" type="button" hidden>Resume</button>
+  </div>
+</header>
+<div id="${ids.error}" data-testid="error" role="alert" hidden></div>
+<section class="figures" aria-label="Run figures">
+  <div><span class="label">Step</span><span id="${ids.step}" class="value">–</span></div>
+  <div><span class="label">Epoch</span><span id="${ids.epoch}" class="value">–</span></div>
+  <div><span class="label">Loss</span><span id="${ids.loss}" class="value">–</span></div>
+  <div><span class="label">ETA</span><span id="${ids.eta}" class="value">–</span></div>
+  <div><span class="label">Memory</span><span id="${ids.memory}" class="value">–</span></div>
+</section>
+<section class="charts">
+  ${figure("Loss <span class=\"legend train\">train</span> <span class=\"legend val\">validation</span>", "Training and validation loss by step", ids.lossChart)}
+  ${figure("Learning rate", "Learning rate by step", ids.lrChart)}
+  ${figure("Tokens per second", "Training speed by step", ids.speedChart)}
+</section>
+</main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+function escapeHtml(text: string): string {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

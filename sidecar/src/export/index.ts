@@ -1,0 +1,81 @@
+// One entry for every export target, shared by `lora-studio export` and the sidecar's export/run request.
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { exportGgufLora } from "./ggufLora";
+import { exportMerged, MERGED_TYPES, type MergedType, type Quantize } from "./merged";
+import { exportOllama } from "./ollama";
+import { exportPeft } from "./peft";
+import type { ExportFormat } from "../protocol/sidecar";
+
+export { ExportInputError } from "./adapter";
+export { MERGED_TYPES, type MergedType } from "./merged";
+
+export type { ExportFormat } from "../protocol/sidecar";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["gguf-lora", "merged", "ollama", "peft"];
+
+export interface ExportOptions {
+    format: ExportFormat;
+    model: string;
+    adapter: string;
+    /** A file for gguf-lora and merged, a Modelfile (or a folder to put `Modelfile` in) for ollama, a folder for peft. */
+    out: string;
+    /** merged only; default f16. */
+    type?: MergedType;
+    /** ollama only: the training data's system prompt. */
+    system?: string;
+    /** peft only: `base_model_name_or_path`. */
+    baseModelId?: string;
+    /** The engine's quantizeModel; merged q8_0/q4_0/q4_k_m only. */
+    quantize?: Quantize;
+}
+
+export interface ExportResult {
+    format: ExportFormat;
+    /** The file or folder written. */
+    path: string;
+    /** Every file written. */
+    files: string[];
+    warnings: string[];
+}
+
+export function formatNeedsEngine(format: ExportFormat, type: MergedType | undefined): boolean {
+    return format === "merged" && type !== undefined && type !== "f16" && type !== "f32";
+}
+
+/** The default output path for a run's adapter: beside it, named by target. */
+export function defaultExportPath(adapterPath: string, format: ExportFormat, type: MergedType = "f16"): string {
+    const dir = dirname(adapterPath);
+    switch (format) {
+        case "gguf-lora": return join(dir, "export", "adapter.gguf");
+        case "merged": return join(dir, "export", `merged-${type}.gguf`);
+        case "ollama": return join(dir, "export", "ollama", "Modelfile");
+        case "peft": return join(dir, "export", "peft");
+    }
+}
+
+export async function runExport(opts: ExportOptions): Promise<ExportResult> {
+    const model = resolve(opts.model);
+    const adapter = resolve(opts.adapter);
+    let out = resolve(opts.out);
+    if (opts.type !== undefined && !MERGED_TYPES.includes(opts.type)) throw new Error(`type must be one of ${MERGED_TYPES.join(", ")}, got ${JSON.stringify(opts.type)}`);
+    switch (opts.format) {
+        case "gguf-lora":
+            await exportGgufLora({ model, adapter, out });
+            return { format: opts.format, path: out, files: [out], warnings: [] };
+        case "merged":
+            await exportMerged({ model, adapter, out, type: opts.type ?? "f16", ...(opts.quantize ? { quantize: opts.quantize } : {}) });
+            return { format: opts.format, path: out, files: [out], warnings: [] };
+        case "ollama": {
+            const namesFolder = /[\\/]$/.test(opts.out) || (existsSync(out) && statSync(out).isDirectory());
+            if (namesFolder) out = join(out, "Modelfile");
+            const r = exportOllama({ model, adapter, out, ...(opts.system !== undefined ? { system: opts.system } : {}) });
+            return { format: opts.format, path: out, files: [out], warnings: r.warnings };
+        }
+        case "peft": {
+            const r = exportPeft({ model, adapter, out, ...(opts.baseModelId ? { baseModelId: opts.baseModelId } : {}) });
+            return { format: opts.format, path: out, files: [r.safetensorsPath, r.configPath], warnings: [] };
+        }
+        default:
+            throw new Error(`format must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify((opts as { format: unknown }).format)}`);
+    }
+}

@@ -1,0 +1,153 @@
+// PEFT adapter: `adapter_model.safetensors` + `adapter_config.json` in a folder, loadable with
+// `PeftModel.from_pretrained(hf_base, folder)`.
+//
+// Names: GGUF `blk.{i}.attn_q.weight` ↔ HF `model.layers.{i}.self_attn.q_proj` (llama.cpp's gguf-py
+// tensor_mapping.py), prefixed by PEFT with `base_model.model.`; A is [rank, n_in] and B [n_out, rank], as GGUF
+// already stores them in numpy order.
+//
+// RoPE permutation: for llama-family models, convert_hf_to_gguf.py reorders the rows of q_proj and k_proj within
+// each head (LlamaModel.permute: [2, head_dim/2] → [head_dim/2, 2]) so that llama.cpp can rotate adjacent pairs.
+// A LoRA trained on the GGUF therefore has B rows in that order; the HF model needs them back in its own order.
+// A acts on the input side and is unchanged.
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { GgufFile } from "../gguf";
+import { writeJsonAtomic } from "../training/atomicFile";
+import { checkAdapterFitsBase, ExportInputError, openGguf, readLoraAdapter, readLoraPair } from "./adapter";
+import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensor } from "./safetensors";
+
+/** GGUF architectures whose converter applies LlamaModel.permute to q/k (conversion/llama.py and its subclasses). */
+const PERMUTED_ARCHS = new Set(["llama", "granite", "granitemoe", "deci", "minicpm", "llada"]);
+
+/** GGUF module → HF module path under `model.layers.{i}.` (gguf-py tensor_mapping.py, llama-style names). */
+const HF_MODULES: Record<string, string> = {
+    attn_q: "self_attn.q_proj",
+    attn_k: "self_attn.k_proj",
+    attn_v: "self_attn.v_proj",
+    attn_output: "self_attn.o_proj",
+    ffn_gate: "mlp.gate_proj",
+    ffn_up: "mlp.up_proj",
+    ffn_down: "mlp.down_proj"
+};
+
+export interface PeftOptions {
+    model: string;
+    adapter: string;
+    /** The folder to create (or fill). */
+    out: string;
+    dtype?: SafetensorsDtype;
+    /** `base_model_name_or_path`; default: from the base's metadata, else its file name. */
+    baseModelId?: string;
+}
+
+export interface PeftResult {
+    safetensorsPath: string;
+    configPath: string;
+    tensorCount: number;
+    unpermuted: boolean;
+}
+
+/**
+ * Undoes LlamaModel.permute on the rows of a row-major [nRows, nCols] matrix, with `nHead` heads of
+ * nRows / nHead rows each: GGUF row h·d + 2·i + j holds HF row h·d + j·(d/2) + i.
+ */
+export function unpermuteRows(m: Float32Array, nRows: number, nCols: number, nHead: number): Float32Array {
+    if (nRows % (2 * nHead) !== 0) throw new Error(`cannot un-permute ${nRows} rows over ${nHead} heads`);
+    const d = nRows / nHead;
+    const out = new Float32Array(m.length);
+    for (let h = 0; h < nHead; h++) {
+        for (let i = 0; i < d / 2; i++) {
+            for (let j = 0; j < 2; j++) {
+                const from = (h * d + 2 * i + j) * nCols;
+                const to = (h * d + j * (d / 2) + i) * nCols;
+                out.set(m.subarray(from, from + nCols), to);
+            }
+        }
+    }
+    return out;
+}
+
+function headCount(base: GgufFile, arch: string, key: "head_count" | "head_count_kv"): number {
+    const v = base.kv.get(`${arch}.attention.${key}`);
+    if (v === undefined && key === "head_count_kv") return headCount(base, arch, "head_count");
+    if (v === undefined || typeof v.value !== "number") {
+        throw new ExportInputError(`${base.path}: ${arch}.attention.${key} is missing or varies per layer; cannot undo the Q/K permutation`);
+    }
+    return v.value;
+}
+
+/** HF id for `base_model_name_or_path`: the GGUF's recorded source repo, else its name, else its file name. */
+function baseModelIdOf(base: GgufFile): string {
+    const str = (key: string): string | undefined => {
+        const v = base.kv.get(key);
+        return v?.type === "string" && v.value.trim() !== "" ? v.value.trim() : undefined;
+    };
+    const url = str("general.base_model.0.repo_url") ?? str("general.source.url");
+    const fromUrl = url?.match(/huggingface\.co\/([^/]+\/[^/?#]+)/)?.[1];
+    return fromUrl ?? str("general.name") ?? basename(base.path).replace(/\.gguf$/i, "");
+}
+
+export function exportPeft(opts: PeftOptions): PeftResult {
+    const adapter = readLoraAdapter(opts.adapter);
+    const base = openGguf(opts.model, "base model");
+    checkAdapterFitsBase(adapter, base);
+    const arch = adapter.arch ?? String(base.kv.get("general.architecture")?.value);
+    const unpermute = PERMUTED_ARCHS.has(arch);
+
+    const tensors: SafetensorsTensor[] = [];
+    const targets = new Set<string>();
+    const ranks = new Map<string, number>();
+    for (const pair of adapter.pairs) {
+        const m = /^blk\.(\d+)\.([a-z_]+)\.weight$/.exec(pair.weight);
+        const hfModule = m ? HF_MODULES[m[2]!] : undefined;
+        if (!m || !hfModule) {
+            throw new ExportInputError(`${opts.adapter}: tensor '${pair.weight}' has no Hugging Face name LoRA Studio knows (it maps ${Object.keys(HF_MODULES).join(", ")})`);
+        }
+        const module = m[2]!;
+        let { a, b } = readLoraPair(adapter, pair);
+        if (unpermute && (module === "attn_q" || module === "attn_k")) {
+            b = unpermuteRows(b, pair.nOut, pair.rank, headCount(base, arch, module === "attn_q" ? "head_count" : "head_count_kv"));
+        }
+        const prefix = `base_model.model.model.layers.${m[1]}.${hfModule}`;
+        tensors.push({ name: `${prefix}.lora_A.weight`, shape: [pair.rank, pair.nIn], data: a });
+        tensors.push({ name: `${prefix}.lora_B.weight`, shape: [pair.nOut, pair.rank], data: b });
+        const leaf = hfModule.split(".")[1]!;
+        targets.add(leaf);
+        ranks.set(`model.layers.${m[1]}.${hfModule}`, pair.rank);
+    }
+    const rankValues = [...ranks.values()];
+    const r = mostCommon(rankValues);
+    const rankPattern = Object.fromEntries([...ranks].filter(([, v]) => v !== r));
+
+    mkdirSync(opts.out, { recursive: true });
+    const safetensorsPath = join(opts.out, "adapter_model.safetensors");
+    const configPath = join(opts.out, "adapter_config.json");
+    writeSafetensors(safetensorsPath, tensors, opts.dtype ?? "F32", { format: "pt" });
+    writeJsonAtomic(configPath, {
+        peft_type: "LORA",
+        task_type: "CAUSAL_LM",
+        base_model_name_or_path: opts.baseModelId ?? baseModelIdOf(base),
+        r,
+        // llama.cpp scales by alpha / rank and so does PEFT (use_rslora false); no alpha means scale 1, i.e. alpha = r.
+        lora_alpha: adapter.alpha || r,
+        lora_dropout: 0,
+        target_modules: [...targets].sort(),
+        rank_pattern: rankPattern,
+        // Without alpha llama.cpp applies scale 1 to every pair: alpha = rank, pair by pair.
+        alpha_pattern: adapter.alpha ? {} : rankPattern,
+        bias: "none",
+        fan_in_fan_out: false,
+        use_rslora: false,
+        use_dora: false,
+        init_lora_weights: true,
+        inference_mode: true,
+        modules_to_save: null
+    });
+    return { safetensorsPath, configPath, tensorCount: tensors.length, unpermuted: unpermute };
+}
+
+function mostCommon(values: number[]): number {
+    const counts = new Map<number, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0]![0];
+}

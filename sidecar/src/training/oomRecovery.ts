@@ -1,0 +1,77 @@
+// Out-of-memory recovery: when a run fails with OUT_OF_MEMORY, the sidecar continues it from its last checkpoint
+// with the micro-batch halved (sequenceLength / 2, gradAccum × 2: the same tokens per optimizer step). This file
+// holds the pure parts: the smaller shape, the data cursor in the shorter rows, and the test hook's switch.
+//
+// Rows never shrink below the longest training or validation sequence, so no example is dropped or cut: the
+// examples trained are the same, only packed into shorter rows. A checkpoint's cursor counts rows of the old
+// length; translateCursor finds where the same place in the epoch is among the new rows.
+
+import { packEpoch, type PreparedDataset } from "../pipeline";
+import type { TokenizedExample } from "../pipeline/types";
+import { MIN_SEQUENCE_LENGTH } from "./memoryEstimate";
+
+/**
+ * Test hook, honoured only when the sidecar's test hooks are on (TEST_HOOKS_ENV_VAR): JSON
+ * `{"atStep": N, "aboveTokens": T}` makes every micro-batch of optimizer step N or later fail with a simulated
+ * out-of-memory error while rows are longer than T tokens, as a memory limit between T and the row length would.
+ */
+export const SIMULATED_OOM_ENV_VAR = "LORA_STUDIO_TEST_SIMULATED_OOM";
+
+export interface SimulatedOutOfMemory {
+    atStep: number;
+    aboveTokens: number;
+}
+
+export function parseSimulatedOutOfMemory(text: string | undefined): SimulatedOutOfMemory | undefined {
+    if (text === undefined || text === "") return undefined;
+    const value = JSON.parse(text) as Partial<SimulatedOutOfMemory>;
+    if (!Number.isInteger(value.atStep) || !Number.isInteger(value.aboveTokens)) {
+        throw new Error(`${SIMULATED_OOM_ENV_VAR} must be {"atStep": N, "aboveTokens": T}, got ${text}`);
+    }
+    return { atStep: value.atStep!, aboveTokens: value.aboveTokens! };
+}
+
+/** Tokens of the longest sequence in the training and validation sets: the shortest row that holds them all. */
+export function longestSequence(prepared: Pick<PreparedDataset, "train" | "validation">): number {
+    let longest = 0;
+    for (const example of [...prepared.train, ...prepared.validation]) {
+        for (const s of example.sequences) longest = Math.max(longest, s.tokens.length);
+    }
+    return longest;
+}
+
+/** The next smaller micro-batch, or undefined when rows cannot get shorter without losing examples. */
+export function shrinkMicroBatch(
+    current: { sequenceLength: number; gradAccum: number },
+    minSequenceLength: number
+): { sequenceLength: number; gradAccum: number } | undefined {
+    const sequenceLength = Math.floor(current.sequenceLength / 2);
+    if (sequenceLength < Math.max(MIN_SEQUENCE_LENGTH, minSequenceLength)) return undefined;
+    return { sequenceLength, gradAccum: current.gradAccum * 2 };
+}
+
+function sourceKey(source: { file: string; line: number }): string {
+    return `${source.file}:${source.line}`;
+}
+
+/**
+ * The cursor among rows of `toLength` that corresponds to `cursor` among rows of `fromLength`: the first new row
+ * holding an example the old rows before the cursor did not. Both packings place the same shuffled examples
+ * first-fit, so the new rows before it hold only trained examples. An example that first-fit placed early in the
+ * old rows but late in the new ones can be trained once more; none is skipped.
+ */
+export function translateCursor(
+    train: readonly TokenizedExample[],
+    seed: number,
+    cursor: { epoch: number; row: number },
+    fromLength: number,
+    toLength: number
+): { epoch: number; row: number } {
+    if (cursor.row === 0) return cursor;
+    const oldRows = packEpoch(train, fromLength, seed, cursor.epoch);
+    const trained = new Set<string>();
+    for (const row of oldRows.slice(0, cursor.row)) for (const s of row.sources) trained.add(sourceKey(s));
+    const newRows = packEpoch(train, toLength, seed, cursor.epoch);
+    const row = newRows.findIndex((r) => r.sources.some((s) => !trained.has(sourceKey(s))));
+    return { epoch: cursor.epoch, row: row < 0 ? newRows.length : row };
+}

@@ -1,0 +1,60 @@
+// "LoRA Studio: Export" in a real extension host: a finished run of the workspace (the facts adapter's run, copied
+// in) is exported through the real sidecar to an Ollama Modelfile and a merged F16 GGUF, and a run whose base
+// model does not fit its adapter is refused with an error naming both files.
+//
+// LORA_STUDIO_TEST_FACTS_RUN (set by test/e2e/export.test.ts) is the run folder of test/oracle/trainedAdapter.ts.
+import * as assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as vscode from "vscode";
+import { suite } from "../harness";
+import { activateExtensionUnderTest } from "../vscodeHelpers";
+import type { ExportCommandArgs } from "../../../extension/src/export/commands";
+import type { ExportRunResult } from "../../../sidecar/src/protocol/sidecar";
+
+const COMMAND = "loraStudio.export";
+
+function copyRun(from: string, root: string, runId: string, model?: string): void {
+    const to = join(root, ".lora-studio", "runs", runId);
+    mkdirSync(to, { recursive: true });
+    for (const f of ["adapter.gguf", "metrics.jsonl", "dataset.sha256"]) if (existsSync(join(from, f))) copyFileSync(join(from, f), join(to, f));
+    const status = JSON.parse(readFileSync(join(from, "status.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(to, "status.json"), JSON.stringify({ ...status, runId }, null, 2));
+    const config = JSON.parse(readFileSync(join(from, "config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(to, "config.json"), JSON.stringify({ ...config, ...(model ? { model } : {}) }, null, 2));
+}
+
+suite("export", (test) => {
+    test("a finished run exports to an Ollama Modelfile and a merged GGUF beside its adapter", async () => {
+        await activateExtensionUnderTest();
+        const source = process.env.LORA_STUDIO_TEST_FACTS_RUN;
+        assert.ok(source, "LORA_STUDIO_TEST_FACTS_RUN is set by test/e2e/export.test.ts");
+        const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        assert.ok(root, "the in-host tests run with a workspace folder open");
+        const runId = `facts-${process.pid}`;
+        copyRun(source, root, runId);
+
+        const ollama = (await vscode.commands.executeCommand(COMMAND, { runId, format: "ollama", quiet: true } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
+        assert.ok(ollama, "the export returned a result");
+        assert.equal(ollama.path, join(root, ".lora-studio", "runs", runId, "export", "ollama", "Modelfile"));
+        const modelfile = readFileSync(ollama.path, "utf8");
+        assert.match(modelfile, new RegExp(`^FROM .*tiny-f32\\.gguf\\nADAPTER .*${runId}/adapter\\.gguf\\nTEMPLATE """`));
+        assert.match(modelfile, /PARAMETER stop "<\|end\|>"/);
+
+        const merged = (await vscode.commands.executeCommand(COMMAND, { runId, format: "merged", type: "f16" } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
+        assert.ok(merged && existsSync(merged.path), "the merged model was written");
+        assert.equal(readFileSync(merged.path).subarray(0, 4).toString("latin1"), "GGUF");
+    }, { timeoutMs: 240_000 });
+
+    test("a run whose base model is not the adapter's is refused, naming both files", async () => {
+        await activateExtensionUnderTest();
+        const source = process.env.LORA_STUDIO_TEST_FACTS_RUN!;
+        const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+        const runId = `mismatched-${process.pid}`;
+        const adapterAsModel = join(source, "adapter.gguf"); // an adapter is no base model
+        copyRun(source, root, runId, adapterAsModel);
+        const result = await vscode.commands.executeCommand(COMMAND, { runId, format: "gguf-lora", quiet: true } satisfies ExportCommandArgs);
+        assert.equal(result, undefined, "the command reports the error instead of a result");
+        assert.equal(existsSync(join(root, ".lora-studio", "runs", runId, "export")), false, "nothing was written");
+    });
+}, { onlyWhenSelected: true });

@@ -1,0 +1,93 @@
+// The extension's RunController (extension/src/training/runController.ts, no vscode) against the real sidecar
+// and engine on the tiny model: a config error names its field; a run trains; kill -9 of the sidecar marks
+// the run interrupted and reports it; after the supervisor's restart, run/list says "interrupted" and Resume
+// continues from the last checkpoint with the chart points rebuilt, then Cancel saves the adapter.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RunController, RunRequestError, type RunChange } from "../../extension/src/training/runController";
+import { DebugInfoRequest, type TrainingConfig } from "../../sidecar/src/protocol/sidecar";
+import { engineOrSkip } from "../oracle/engine";
+import { fixturePath } from "../oracle/fixtures";
+import { nextEvent, tempWorkspace, testSupervisor } from "./sidecarHarness";
+import { writeFactSet } from "./trainCliHarness";
+
+const workspace = tempWorkspace("lora-studio-controller-");
+const { supervisor, log } = testSupervisor({ initializeParams: () => ({ workspaceRoot: workspace, workspaceTrusted: true }) });
+const controller = new RunController(supervisor);
+after(async () => {
+    controller.dispose();
+    await supervisor.stop();
+    rmSync(workspace, { recursive: true, force: true });
+});
+
+function progressAtLeast(runId: string, step: number) {
+    return (c: RunChange): boolean => c.kind === "progress" && c.runId === runId && c.point.step >= step;
+}
+
+test("a run config with a bad field is refused with the file and the field named", async (t) => {
+    if (!(await engineOrSkip(t))) return;
+    const configPath = join(workspace, "bad.lora.json");
+    const config = { model: fixturePath("tiny-f32.gguf"), data: "facts.jsonl", epochs: "many" } as unknown as TrainingConfig;
+    writeFileSync(configPath, JSON.stringify(config));
+    await assert.rejects(controller.start(config, configPath), (error: unknown) => {
+        assert.ok(error instanceof RunRequestError, String(error));
+        assert.match(error.userMessage, /bad\.lora\.json/);
+        assert.match(error.userMessage, /field "epochs"/);
+        return true;
+    });
+});
+
+test("kill -9 during training: interrupted, listed, resumed from the checkpoint, cancelled", async (t) => {
+    if (!(await engineOrSkip(t))) return;
+    writeFactSet(join(workspace, "facts.jsonl"), 12);
+    const config: TrainingConfig = {
+        model: fixturePath("tiny-f32.gguf"), data: "facts.jsonl", epochs: 20, learningRate: 2e-3, sequenceLength: 128, threads: 2, checkpointEvery: 3, seed: 7
+    };
+    const configPath = join(workspace, "train.lora.json");
+    writeFileSync(configPath, JSON.stringify(config, null, 4));
+
+    const started = await controller.start(config, configPath);
+    const runId = started.runId;
+    assert.equal(controller.get(runId)?.state, "running");
+    // Past the second checkpoint, so the kill loses work after one.
+    await nextEvent(controller.onDidChange, progressAtLeast(runId, 7));
+    // The progress view's snapshot while it trains: metrics.jsonl so far plus the steps that came since.
+    const live = await controller.snapshot(runId);
+    assert.equal(live.state, "running");
+    assert.deepEqual(live.points.map((p) => p.step), Array.from({ length: live.points.length }, (_, i) => i + 1));
+    assert.ok(live.points.length >= 7, `the snapshot has every step so far (${live.points.length})`);
+    const checkpoint = controller.get(runId)?.lastCheckpointStep;
+    assert.ok(checkpoint !== undefined && checkpoint >= 3, `a checkpoint was announced before step 7 (got ${checkpoint})`);
+
+    const { pid } = await supervisor.sendRequest(DebugInfoRequest.type);
+    const interrupted = nextEvent(controller.onDidInterrupt);
+    process.kill(pid, "SIGKILL");
+    const event = await interrupted;
+    assert.deepEqual(event.runIds, [runId]);
+    assert.match(event.description, /SIGKILL/);
+    assert.equal(controller.get(runId)?.state, "interrupted");
+
+    // The next request waits out the supervisor's restart; the new sidecar sees a dead owner pid.
+    const listed = (await controller.interruptedRuns()).find((r) => r.runId === runId);
+    assert.ok(listed, `run/list reports ${runId} as interrupted:\n${log.lines.slice(-20).join("\n")}`);
+    assert.ok(listed.lastCheckpointStep !== undefined && listed.lastCheckpointStep >= checkpoint!, "the checkpoint on disk is at least the announced one");
+
+    const resumed = await controller.resume(runId);
+    assert.equal(resumed.fromStep, listed.lastCheckpointStep);
+    assert.equal(controller.get(runId)?.state, "running");
+    await nextEvent(controller.onDidChange, progressAtLeast(runId, resumed.fromStep + 2));
+
+    const cancelled = await controller.cancel(runId);
+    assert.equal(controller.get(runId)?.state, "cancelled");
+    assert.ok(cancelled.checkpointStep >= resumed.fromStep + 2);
+    assert.ok(existsSync(cancelled.adapterPath), "cancel wrote the adapter");
+
+    // What the progress view restores from: metrics.jsonl with one point per step, no repeats from the resume.
+    const snapshot = await controller.snapshot(runId);
+    assert.equal(snapshot.state, "cancelled");
+    assert.equal(snapshot.resumable, true);
+    assert.deepEqual(snapshot.points.map((p) => p.step), Array.from({ length: cancelled.checkpointStep }, (_, i) => i + 1));
+    assert.ok(snapshot.points.every((p) => Number.isFinite(p.loss)));
+});
