@@ -4,15 +4,25 @@
 //   npm run build && node out/bench/memory-estimate.mjs [--threads N]
 // Prints, per point, measured and estimated MiB and their ratio; the summary is the largest |error|.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ALL_TARGET_MODULES } from "../sidecar/src/engine/types";
 import { packageRoot } from "../sidecar/src/engine";
 import { estimateTrainingMemory, readModelShape } from "../sidecar/src/training/memoryEstimate";
+import { makeTinyModel } from "../sidecar/src/tinyModel/makeTinyModel";
+import { BENCH_SHAPE } from "../sidecar/src/tinyModel/shape";
 import { benchModels, type EngineStepBenchResult } from "./engine-step";
 
 /** The rank bench/engine-step.ts trains with. */
 const BENCH_RANK = 8;
+
+/** A wider Q4_0 model (8×1024, 160M parameters) whose layer weights outweigh the logits, cached under .cache/bench/. */
+function wideModel(): string {
+    const path = join(packageRoot(), ".cache", "bench", "wide-q4_0.gguf");
+    if (!existsSync(path)) makeTinyModel({ out: path, quant: "q4_0", shape: { ...BENCH_SHAPE, nEmbd: 1024, nFf: 2816 }, seed: 1 });
+    return path;
+}
 
 async function main(): Promise<void> {
     const { values } = parseArgs({ options: { threads: { type: "string" } } });
@@ -21,7 +31,7 @@ async function main(): Promise<void> {
     const tiny = join(packageRoot(), ".cache", "fixtures");
     const points: Array<[string, number]> = [
         [join(tiny, "tiny-f32.gguf"), 64], [join(tiny, "tiny-f32.gguf"), 256], [join(tiny, "tiny-q4_0.gguf"), 64],
-        [models.f32, 64], [models.q4_0, 64], [models.q4_0, 256], [models.q4_0, 1024]
+        [models.f32, 64], [models.q4_0, 64], [models.q4_0, 256], [models.q4_0, 1024], [wideModel(), 64], [wideModel(), 256]
     ];
     const stepScript = join(packageRoot(), "out", "bench", "engine-step.mjs");
     let worst = 0;

@@ -1,7 +1,8 @@
 // GPU benchmark of the engine's LoRA training (issue 6), one shape per process (peak VRAM belongs to that run):
 //   node out/bench/gpu/engineBench.mjs --shape llama-3.2-1b --work DIR [--base q4_k_m] [--seq 512] [--accum 8]
 //        [--rank 16] [--steps 10] [--warmup 2] [--dry-run]
-// Writes DIR/<shape>.gguf (random F16 weights) and DIR/<shape>-<base>.gguf (quantizeModel), cached across runs,
+// Writes DIR/<shape>.gguf (F32, random weights tiled from one block: fastWeights, memcpy speed for 1-2B parameters)
+// and DIR/<shape>-<base>.gguf (quantizeModel), cached across runs,
 // DIR/<shape>.shape.json for the HF baseline, and prints one JSON result line on stdout (progress on stderr).
 // Micro-batches are packed rows of `seq` tokens (4 sequences each, separate seq ids); an optimizer step is `accum`
 // micro-batches, so tokens per optimizer step = seq × accum, the same as the HF baseline's batch × accumulation.
@@ -58,20 +59,22 @@ function packedRow(seqLen: number, nVocab: number, r: number): MicroBatch {
     return { tokens, positions, seqIds, labels };
 }
 
-/** The random F16 GGUF of the shape and its quantization, made once per work directory. */
+/** The random F32 GGUF of the shape and its quantization, made once per work directory. */
 async function benchModel(engine: Engine, s: BenchShape, base: string, work: string): Promise<string> {
-    const f16 = join(work, `${s.name}.gguf`);
-    if (!existsSync(f16)) {
-        log(`writing ${f16}`);
-        const tmp = `${f16}.tmp-${process.pid}`;
-        makeTinyModel({ out: tmp, quant: "f16", shape: s.shape, seed: 1, arch: s.arch, vocab: s.vocab, template: s.template, vocabSize: s.vocabSize, tiedEmbeddings: s.tiedEmbeddings });
-        renameSync(tmp, f16);
+    const f32 = join(work, `${s.name}.gguf`);
+    if (!existsSync(f32)) {
+        log(`writing ${f32}`);
+        const tmp = `${f32}.tmp-${process.pid}`;
+        makeTinyModel({
+            out: tmp, quant: "f32", shape: s.shape, seed: 1, arch: s.arch, vocab: s.vocab, template: s.template, vocabSize: s.vocabSize,
+            tiedEmbeddings: s.tiedEmbeddings, fastWeights: true
+        });
+        renameSync(tmp, f32);
     }
-    if (base === "f16") return f16;
     const out = join(work, `${s.name}-${base}.gguf`);
     if (!existsSync(out)) {
         log(`quantizing to ${base}`);
-        await engine.quantizeModel(f16, out, base as QuantizeType);
+        await engine.quantizeModel(f32, out, base as QuantizeType);
     }
     return out;
 }
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
     const named = BENCH_SHAPES[values.shape ?? ""];
     if (!named) throw new Error(`--shape must be one of ${Object.keys(BENCH_SHAPES).join(", ")}`);
     if (!values.work) throw new Error("--work DIR is required (models are cached there)");
-    if (!["q4_0", "q4_k_m", "q8_0", "f16"].includes(values.base!)) throw new Error("--base must be q4_0, q4_k_m, q8_0 or f16");
+    if (!["q4_0", "q4_k_m", "q8_0"].includes(values.base!)) throw new Error("--base must be q4_0, q4_k_m or q8_0");
     const dry = values["dry-run"]!;
     const shape = dry ? dryRunShape(named) : named;
     const int = (name: string, v: string | undefined): number => {

@@ -103,7 +103,7 @@ export class TrainableCheck {
                 range: { start: { line, character: 0 }, end: { line, character: text.length } },
                 severity: "error",
                 code: "LS302",
-                message: `This example trains on nothing: ${verdict} (loraStudio.maxSequenceLength ${settings.maxSequenceLength}, truncation "${settings.truncation}"). Shorten it, raise the sequence length, or change the truncation.`
+                message: `This example trains on nothing: ${verdict} (loraStudio.training.sequenceLength ${settings.maxSequenceLength}, truncation "${settings.truncation}"). Shorten it, raise the sequence length, or change the truncation.`
             }));
         }
         return out;

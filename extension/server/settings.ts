@@ -12,7 +12,7 @@ export function sanitizeSettings(raw: unknown): DatasetSettings {
     const positive = (v: unknown, fallback: number) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback);
     return {
         baseModel: typeof s.baseModel === "string" ? s.baseModel.trim() : DEFAULT_DATASET_SETTINGS.baseModel,
-        maxSequenceLength: positive(s.maxSequenceLength, DEFAULT_DATASET_SETTINGS.maxSequenceLength),
+        maxSequenceLength: positive(trainingSetting(s, "sequenceLength") ?? s.maxSequenceLength, DEFAULT_DATASET_SETTINGS.maxSequenceLength),
         maxDiagnosticsPerFile: positive(s.maxDiagnosticsPerFile, DEFAULT_DATASET_SETTINGS.maxDiagnosticsPerFile),
         datasetFormats: Array.isArray(s.datasetFormats)
             ? s.datasetFormats.filter((o): o is DatasetSettings["datasetFormats"][number] =>
@@ -25,11 +25,18 @@ export function sanitizeSettings(raw: unknown): DatasetSettings {
     };
 }
 
-/** VS Code sends `loraStudio.training.truncation` nested (`training: { truncation }`); a flat `truncation` is accepted too. */
-function truncationOf(s: Record<string, unknown>): TruncationPolicy {
+/**
+ * VS Code sends `loraStudio.training.*` nested (`training: { truncation }`). The dataset checks use the same
+ * sequence length and truncation as training, so what the preview calls "truncated" is what a run truncates.
+ */
+function trainingSetting(s: Record<string, unknown>, key: string): unknown {
     const training = s["training"];
-    const nested = typeof training === "object" && training !== null ? (training as Record<string, unknown>)["truncation"] : undefined;
-    const value = nested ?? s["truncation"];
+    return typeof training === "object" && training !== null ? (training as Record<string, unknown>)[key] : undefined;
+}
+
+/** `loraStudio.training.truncation`; a flat `truncation` is accepted too. */
+function truncationOf(s: Record<string, unknown>): TruncationPolicy {
+    const value = trainingSetting(s, "truncation") ?? s["truncation"];
     return (TRUNCATION_POLICIES as readonly unknown[]).includes(value) ? (value as TruncationPolicy) : DEFAULT_DATASET_SETTINGS.truncation;
 }
 

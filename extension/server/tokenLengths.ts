@@ -42,7 +42,7 @@ export function tokenDiagnostics(tokens: readonly (number | null)[], lineLength:
             range: { start: { line, character: 0 }, end: { line, character: lineLength(line) } },
             severity: "warning",
             code: "LS301",
-            message: `This example has ${count} tokens, more than loraStudio.maxSequenceLength (${maxSequenceLength}); it will be truncated in training.`
+            message: `This example has ${count} tokens, more than loraStudio.training.sequenceLength (${maxSequenceLength}); it will be truncated in training.`
         }));
     }
     if (over > cap) {

@@ -77,12 +77,15 @@ test("chat panel: base and tuned side by side on a trained fact, Ask About Selec
         await finishedAnswer(chat, 0, "base"); // the panel takes the next question once both have answered
         await session.screenshot("ask-about-selection");
 
-        // A question typed into the panel: base and tuned answer side by side.
+        // A question typed into a fresh conversation (the facts were trained as first questions): base and
+        // tuned answer side by side.
+        await chat.locator(`#${CHAT_IDS.clear}`).click();
+        await chat.locator(`#${CHAT_IDS.conversation} .exchange`).waitFor({ state: "detached", timeout: UI_TIMEOUT_MS });
         await chat.locator(`#${CHAT_IDS.maxTokens}`).fill("8");
         await chat.locator(`#${CHAT_IDS.question}`).fill(first.question);
         await chat.locator(`#${CHAT_IDS.send}`).click();
-        const tuned = await finishedAnswer(chat, 1, "tuned");
-        const base = await finishedAnswer(chat, 1, "base");
+        const tuned = await finishedAnswer(chat, 0, "tuned");
+        const base = await finishedAnswer(chat, 0, "base");
         assert.equal(tuned, first.answer, "the tuned model answers the trained fact");
         assert.notEqual(base, first.answer, "the base model beside it does not know it");
         await session.screenshot("side-by-side");
@@ -92,7 +95,7 @@ test("chat panel: base and tuned side by side on a trained fact, Ask About Selec
         await chat.locator(`#${CHAT_IDS.maxTokens}`).fill("4000");
         await chat.locator(`#${CHAT_IDS.question}`).fill("Tell me a long story.");
         await chat.locator(`#${CHAT_IDS.send}`).click();
-        const story = chat.locator(`#${CHAT_IDS.conversation} .exchange`).nth(2).locator('[data-testid="answer-base"]');
+        const story = chat.locator(`#${CHAT_IDS.conversation} .exchange`).nth(1).locator('[data-testid="answer-base"]');
         const storyStarted = story.and(chat.locator("[data-state=streaming]")).locator(":is(p, pre, ul, ol):not(.status)").first();
         await storyStarted.waitFor({ timeout: ANSWER_TIMEOUT_MS });
         await chat.locator(`#${CHAT_IDS.stop}`).click();
@@ -114,15 +117,15 @@ test("chat panel: base and tuned side by side on a trained fact, Ask About Selec
         // And the panel answers again.
         await chat.locator(`#${CHAT_IDS.maxTokens}`).fill("8");
         await chat.locator(`#${CHAT_IDS.regenerate}`).click();
-        await finishedAnswer(chat, 2, "base");
+        await finishedAnswer(chat, 1, "base");
 
         // The conversation survives a window reload: the serializer restores the panel from the webview's state.
         await runCommand(page, "Developer: Reload Window");
         await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: ANSWER_TIMEOUT_MS });
         const restored = activeWebview(page);
-        await restored.locator(`#${CHAT_IDS.conversation} .exchange`).nth(2).waitFor({ timeout: ANSWER_TIMEOUT_MS });
-        assert.equal(await restored.locator(`#${CHAT_IDS.conversation} .exchange`).count(), 3);
-        assert.equal(await finishedAnswer(restored, 1, "tuned"), first.answer);
+        await restored.locator(`#${CHAT_IDS.conversation} .exchange`).nth(1).waitFor({ timeout: ANSWER_TIMEOUT_MS });
+        assert.equal(await restored.locator(`#${CHAT_IDS.conversation} .exchange`).count(), 2);
+        assert.equal(await finishedAnswer(restored, 0, "tuned"), first.answer);
         assert.equal(await restored.locator(`#${CHAT_IDS.model}`).inputValue(), model);
         await session.screenshot("after-reload");
     });

@@ -27,7 +27,8 @@ export interface DatasetSettings {
 
 export const DEFAULT_DATASET_SETTINGS: DatasetSettings = {
     baseModel: "",
-    maxSequenceLength: 2048,
+    // The run-config schema's default sequenceLength: dataset checks truncate where training does.
+    maxSequenceLength: 512,
     maxDiagnosticsPerFile: 1000,
     datasetFormats: [],
     columnMappings: {},

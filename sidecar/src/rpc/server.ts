@@ -74,8 +74,8 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         }
         return runStore;
     };
-    /** Training and model loading need a trusted workspace and a loaded engine. */
-    const requireEngine = (): void => {
+    /** Loading a model (chat, eval) needs a trusted workspace; node-llama-cpp does the work, not our engine. */
+    const requireTrust = (): Session => {
         const current = requireSession();
         if (!current.params.workspaceTrusted) {
             throw sidecarError(
@@ -84,6 +84,11 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
                 "Trust this workspace (Workspaces: Manage Workspace Trust) to train; dataset validation still works."
             );
         }
+        return current;
+    };
+    /** Training, quantizing and merging also need the native engine. */
+    const requireEngine = (): void => {
+        const current = requireTrust();
         if (!current.probe.capabilities.engineAvailable) {
             throw sidecarError(SidecarErrorCode.EngineUnavailable, current.probe.capabilities.engineError ?? "The native engine is unavailable", "See the LoRA Studio Sidecar output.");
         }
@@ -118,6 +123,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         shutdownRequested = true;
         await training.cancelAll();
         await chat.closeAll();
+        await evaluation.cancelAll();
         await options.onShutdown?.();
     });
 
@@ -150,9 +156,9 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         return training.cancel(params?.runId);
     });
 
-    const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine });
-
-    registerEvalHandlers(connection, { requireEngine, runStore: () => requireSession().runStore });
+    // Chat and evaluation run on node-llama-cpp, so a missing native engine does not block them; trust does.
+    const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine: () => void requireTrust() });
+    const evaluation = registerEvalHandlers(connection, { requireEngine: () => void requireTrust(), runStore: () => requireSession().runStore });
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
 
     if (options.testHooks) registerTestHooks(connection, () => session !== undefined);

@@ -3,24 +3,28 @@
 // has free. Used by run/start (refuse, or shrink the micro-batch) and run/estimate (the wizard's preset list).
 //
 // What the engine holds (sidecar/native/addon, patches 0001–0004), and the term that models it:
-// - the base weights, as stored (mmap'd on the CPU; quantizeBase shrinks an F32/F16/BF16 base first), except the
-//   token embeddings: GET_ROWS touches only the rows of the batch's tokens, and llama.cpp keeps them in host memory → weights
+// - the base weights, as stored (mmap'd on the CPU; quantizeBase shrinks an F32/F16/BF16 base first). The token
+//   embeddings count on the CPU only: llama.cpp prefetches the whole mapped file there, and keeps them in host
+//   memory, not VRAM, under CUDA                                                                          → weights
 // - per LoRA parameter 6 f32 copies: device tensor, host value, AdamW m and v, accumulator, gradient    → adapter
-// - F32 copies of the frozen layer matrices that the backward pass builds (patch 0001 dequantizes and
-//   transposes each weight once per step); measured at the peak ≈ 0.8 × their F32 size, F32 and Q4 bases alike
-//                                                                                                      → weightScratch
+// - F32 copies of a frozen matrix that the backward pass builds (patch 0001 dequantizes and transposes each
+//   weight once per step): the graph allocator frees each copy right after its MUL_MAT, so only the largest one
+//   counts, twice (dequantized + transposed): the n_embd × n_ff FFN matrix, or a chunk of ≈ 2·n_embd rows of the
+//   n_vocab-row output projection, which patch 0001 splits (before it did, that one matrix alone was 2 × V × n_embd
+//   f32, the bulk of what looked like "0.8 × every layer matrix")                                   → weightScratch
 // - every activation of the micro-batch, kept for the backward pass (no gradient checkpointing), per token
-//   ≈ 0.68 × n_layer × (12·n_embd + 4·n_ff) f32 plus ≈ 4.7 × n_vocab f32 of logits, labels and their grads
+//   ≈ 0.56 × n_layer × (12·n_embd + 4·n_ff) f32 plus ≈ 4.7 × n_vocab f32 of logits, labels and their grads
 //                                                                                                      → activations
 // - attention scores: flash attention has no backward pass, so n_head × L × L f32 per layer           → attention
-// - the Node process, the addon and llama.cpp's own buffers (≈ 127 MiB)                                → runtime
+// - the Node process, the addon and llama.cpp's own buffers (≈ 73 MiB)                                 → runtime
 // Shape legend: L = sequenceLength (every micro-batch is one row padded to L), V = n_vocab.
 //
 // Calibration (bench/memory-estimate.ts; peak RSS of one training step on the CPU, 2 threads, rank 8, all seven
-// targets) of tiny (4×256, 20M parameters) and bench (8×512, 58M) models, V 32064, F32 and Q4_0, L 64…1024: the
-// estimate is within ±2 % of all seven points (2026-11-22). Those are also the points the coefficients were fitted
-// to, on models up to 58M parameters: for billion-parameter models the estimate extrapolates the same terms, so
-// treat it as ±25 % there (hence USABLE_FRACTION).
+// targets) of tiny (4×256, 20M parameters), bench (8×512, 58M) and wide (8×1024, 160M) models, V 32064, F32 and
+// Q4_0, L 64…1024: the estimate is within ±1.2 % of all nine points (2026-11-22, after patch 0001 began chunking the
+// output projection; runtime, activation, logit and attention terms fitted by least squares). Those are also the
+// points the coefficients were fitted to, on models up to 160M parameters: for billion-parameter models the
+// estimate extrapolates the same terms, so treat it as ±25 % there (hence USABLE_FRACTION).
 
 import { ggmlTensorBytes, GgmlType, readGguf, type GgufFile } from "../gguf";
 import type { TargetModule } from "../engine/types";
@@ -28,15 +32,16 @@ import type { TargetModule } from "../engine/types";
 const MiB = 2 ** 20;
 const F32 = 4;
 
-/** Measured: resident bytes of the sidecar, the addon and llama.cpp before any model-sized buffer. */
-export const RUNTIME_BYTES = 127 * MiB;
+/** Fitted: resident bytes of the sidecar, the addon and llama.cpp that do not grow with the model. */
+export const RUNTIME_BYTES = 73 * MiB;
 /** Assumed (not measurable here): the CUDA context and cuBLAS workspace per device. */
 export const CUDA_CONTEXT_BYTES = 400 * MiB;
-const WEIGHT_SCRATCH_FACTOR = 0.8;
+/** F32 copies of the largest frozen matrix (chunk) alive at once in the backward pass: dequantized and transposed. */
+const WEIGHT_SCRATCH_COPIES = 2;
 const ADAPTER_COPIES = 6;
-const LAYER_ACTIVATION_FACTOR = 0.684;
-const LOGIT_COPIES = 4.71;
-const ATTENTION_FACTOR = 0.88;
+const LAYER_ACTIVATION_FACTOR = 0.564;
+const LOGIT_COPIES = 4.74;
+const ATTENTION_FACTOR = 1.29;
 /** The estimate is compared against this share of the free memory: the rest absorbs the estimate's error. */
 export const USABLE_FRACTION = 0.9;
 
@@ -61,10 +66,12 @@ export interface ModelShape {
     nVocab: number;
     /** Bytes of all tensors as stored, except token_embd.weight (see the header). */
     weightBytes: number;
+    /** Bytes of token_embd.weight as stored; resident on the CPU only (see the header). */
+    tokenEmbdBytes?: number;
     /** Bytes of the tensors a quantizeBase setting would quantize (2-D F32/F16/BF16), and their element count. */
     floatMatrixBytes: number;
     floatMatrixElements: number;
-    /** Elements of the layer (blk.*) matrices: the backward pass's F32 copies. */
+    /** Elements of the layer (blk.*) matrices. */
     layerMatrixElements: number;
     /** Σ over layers of n_in + n_out of each target's weight: LoRA parameters per unit of rank. */
     loraDims: Partial<Record<TargetModule, number>>;
@@ -102,6 +109,7 @@ export function modelShapeFromGguf(file: GgufFile): ModelShape {
     if (nVocab === undefined) throw new ModelShapeError(file.path, "neither a vocab_size key nor tokenizer.ggml.tokens");
 
     let weightBytes = 0;
+    let tokenEmbdBytes = 0;
     let floatMatrixBytes = 0;
     let floatMatrixElements = 0;
     let layerMatrixElements = 0;
@@ -112,7 +120,10 @@ export function modelShapeFromGguf(file: GgufFile): ModelShape {
         if (bytes === undefined) throw new ModelShapeError(file.path, `tensor '${t.name}' has a type this reader cannot size (${t.type})`);
         const elements = t.dims.reduce((a, b) => a * b, 1);
         const matrix = t.dims.filter((d) => d > 1).length >= 2;
-        if (t.name === "token_embd.weight") continue;
+        if (t.name === "token_embd.weight") {
+            tokenEmbdBytes = bytes;
+            continue;
+        }
         weightBytes += bytes;
         if (matrix && floatTypes.has(t.type)) {
             floatMatrixBytes += bytes;
@@ -133,6 +144,7 @@ export function modelShapeFromGguf(file: GgufFile): ModelShape {
         nHead: need("attention.head_count"),
         nVocab,
         weightBytes,
+        tokenEmbdBytes,
         floatMatrixBytes,
         floatMatrixElements,
         layerMatrixElements,
@@ -142,6 +154,18 @@ export function modelShapeFromGguf(file: GgufFile): ModelShape {
 
 export function readModelShape(path: string): ModelShape {
     return modelShapeFromGguf(readGguf(path));
+}
+
+/**
+ * Elements of the largest F32 copy the backward pass makes of one frozen matrix: an n_embd × n_ff FFN matrix, or one
+ * chunk of the output projection, whose n_vocab rows patch 0001 splits into equal chunks of at most 2·n_embd rows
+ * when it is more than 4 times as tall as wide (the same rule as the patch).
+ */
+export function largestWeightCopyElements(shape: Pick<ModelShape, "nEmbd" | "nFf" | "nVocab">): number {
+    const n = shape.nEmbd;
+    const m = shape.nVocab;
+    const chunks = m > 4 * n ? Math.ceil(m / (2 * n)) : 1;
+    return Math.max(shape.nEmbd * shape.nFf, n * Math.ceil(m / chunks));
 }
 
 /** Bits per weight of each quantizeBase type (q4_k_m mixes Q4_K with Q6_K for some tensors). */
@@ -174,12 +198,15 @@ export function estimateTrainingMemory(shape: ModelShape, settings: EstimateSett
     const weights = settings.quantizeBase === "none" || shape.floatMatrixElements === 0
         ? shape.weightBytes
         : shape.weightBytes - shape.floatMatrixBytes + (shape.floatMatrixElements * QUANT_BITS[settings.quantizeBase]) / 8;
+    const tokenEmbd = device === "cuda" || !shape.tokenEmbdBytes ? 0
+        : settings.quantizeBase === "none" ? shape.tokenEmbdBytes
+        : Math.min(shape.tokenEmbdBytes, (shape.nVocab * shape.nEmbd * QUANT_BITS[settings.quantizeBase]) / 8);
     const loraParams = settings.targetModules.reduce((n, t) => n + settings.rank * (shape.loraDims[t] ?? 0), 0);
     const perLayerToken = shape.nLayer * (12 * shape.nEmbd + 4 * shape.nFf) * F32;
     const parts = {
         runtime: RUNTIME_BYTES + (device === "cuda" ? CUDA_CONTEXT_BYTES : 0),
-        weights: Math.round(weights),
-        weightScratch: Math.round(WEIGHT_SCRATCH_FACTOR * shape.layerMatrixElements * F32),
+        weights: Math.round(weights + tokenEmbd),
+        weightScratch: WEIGHT_SCRATCH_COPIES * largestWeightCopyElements(shape) * F32,
         adapter: ADAPTER_COPIES * loraParams * F32,
         activations: Math.round(L * (LAYER_ACTIVATION_FACTOR * perLayerToken + LOGIT_COPIES * shape.nVocab * F32)),
         attention: Math.round(ATTENTION_FACTOR * shape.nLayer * shape.nHead * L * L * F32)

@@ -3,14 +3,13 @@
 // and the CLI's `--preset`. Everything else (lr, schedule, epochs…) stays at the user's settings.
 //
 // Assumptions, checked by test/unit/training/presets.test.ts against memoryEstimate.ts (published shapes at Q4_K_M):
-// - gpu-6gb:  Qwen2.5-0.5B, 512-token rows   (estimate ≈ 4.6 GiB)
-// - gpu-12gb: Llama-3.2-1B, 1024-token rows  (≈ 10.7 GiB)
-// - gpu-24gb: Llama-3.2-3B, 1024-token rows  (≈ 20.8 GiB)
-// - cpu:      Qwen2.5-1.5B at Q4_0 (the fastest CPU kernel), 256-token rows (≈ 6.7 GiB of 16); rank 8 halves the
+// - gpu-6gb:  Qwen2.5-0.5B, 512-token rows   (estimate ≈ 3.5 GiB)
+// - gpu-12gb: Llama-3.2-1B, 1024-token rows  (≈ 8.3 GiB)
+// - gpu-24gb: Llama-3.2-3B, 1024-token rows  (≈ 12.7 GiB)
+// - cpu:      Qwen2.5-1.5B at Q4_0 (the fastest CPU kernel), 256-token rows (≈ 2.7 GiB of 8); rank 8 halves the
 //             adapter work.
-// These are smaller models than QLoRA's "7B on 24 GB": today's engine keeps F32 copies of the frozen layer
-// matrices for the backward pass (≈ 4 bytes per base parameter, see memoryEstimate.ts) on top of every activation
-// (no gradient checkpointing), and attention scores grow with the square of the row. Accumulation keeps tokens per
+// These are smaller models than QLoRA's "7B on 24 GB": today's engine keeps every activation (no gradient
+// checkpointing), and attention scores grow with the square of the row (see memoryEstimate.ts). Accumulation keeps tokens per
 // optimizer step at 4096 (2048 on the CPU, where each step is slow).
 
 import type { TrainingConfig } from "../protocol/sidecar";
@@ -69,7 +68,7 @@ export const TRAINING_PRESETS: Readonly<Record<TrainingPresetId, TrainingPreset>
         label: "CPU",
         description: "models up to ~1.5B at 4-bit on all cores; 256-token rows × 8 accumulated, rank 8",
         device: "cpu",
-        memoryBytes: 16 * GiB,
+        memoryBytes: 8 * GiB,
         typicalModel: "a 1.5B model at Q4_0 (e.g. Qwen2.5-1.5B)",
         settings: { sequenceLength: 256, gradAccum: 8, rank: 8, alpha: 16, quantizeBase: "q4_0", threads: 0 }
     }

@@ -262,7 +262,14 @@ export class TrainingRun {
         this.reportedPlacement = true;
         const log = this.options.events?.onLog;
         if (!log) return;
-        const counts = trainer.backendNodes();
+        let counts;
+        try {
+            counts = trainer.backendNodes();
+        } catch (error) {
+            // a diagnostic must never fail a run (e.g. an engine built before the node counts existed)
+            log("warn", `graph placement unavailable: ${error instanceof Error ? error.message : String(error)}`);
+            return;
+        }
         const gpuPresent = counts.backends.some((b) => b.name !== "CPU");
         log("info", `training backend: ${describeBackend(this.options.engine.capabilities()).description}`);
         log(gpuPresent && cpuNodeCount(counts) > 0 ? "warn" : "info", formatNodeCounts(counts));

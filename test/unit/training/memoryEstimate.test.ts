@@ -7,7 +7,7 @@ import { fixturePath } from "../../oracle/fixtures";
 import { ALL_TARGET_MODULES } from "../../../sidecar/src/engine/types";
 import { OutOfMemoryError, toEngineError } from "../../../sidecar/src/engine/errors";
 import {
-    estimateTrainingMemory, memoryBudget, planMemoryFit, readModelShape, USABLE_FRACTION, type EstimateSettings, type MemoryBudget
+    estimateTrainingMemory, largestWeightCopyElements, memoryBudget, planMemoryFit, readModelShape, USABLE_FRACTION, type EstimateSettings, type MemoryBudget
 } from "../../../sidecar/src/training/memoryEstimate";
 
 const GiB = 2 ** 30;
@@ -43,6 +43,19 @@ test("the estimate grows with rank, rows and a wider base; quantizeBase shrinks 
     assert.ok(estimateTrainingMemory(shape, settings, "cuda").totalBytes > base.totalBytes, "a CUDA context costs memory too");
     const onlyQ = estimateTrainingMemory(shape, { ...settings, targetModules: ["attn_q"] });
     assert.equal(onlyQ.parts.adapter, 6 * 4 * 16 * 4 * 512, "6 f32 copies × rank × (n_in + n_out) per layer");
+});
+
+test("the backward pass's weight scratch is the largest frozen matrix copy, not the sum over layers", () => {
+    const shape = readModelShape(fixturePath("tiny-f32.gguf"));
+    const base = estimateTrainingMemory(shape, settings);
+    const deeper = estimateTrainingMemory({ ...shape, nLayer: 2 * shape.nLayer, layerMatrixElements: 2 * shape.layerMatrixElements }, settings);
+    assert.equal(deeper.parts.weightScratch, base.parts.weightScratch, "more layers, same largest copy");
+    // The output projection (n_vocab rows) is copied in chunks of at most 2 × n_embd rows, so it never dominates a
+    // 128k vocabulary: Llama-3-8B's largest copy is its 4096 × 14336 FFN matrix.
+    assert.equal(largestWeightCopyElements({ nEmbd: 4096, nFf: 14336, nVocab: 128256 }), 4096 * 14336);
+    assert.ok(largestWeightCopyElements({ nEmbd: 256, nFf: 256, nVocab: 32064 }) <= 2 * 256 * 256);
+    // A vocabulary at most 4 × n_embd is not split.
+    assert.equal(largestWeightCopyElements({ nEmbd: 1024, nFf: 2048, nVocab: 4000 }), 1024 * 4000);
 });
 
 test("a run that fits is left alone; one that does not is shrunk with the same tokens per step, or refused with a hint", () => {
