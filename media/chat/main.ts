@@ -7,18 +7,12 @@ import {
 } from "../../sidecar/src/protocol/chatWebview";
 import { buildMarkdown, domFactory, parseMarkdown } from "./markdown";
 
-interface VsCodeApi {
-    postMessage(message: unknown): void;
-    getState(): unknown;
-    setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { byId, vscodeApi } from "../shared/vscodeApi";
 
-const vscode = acquireVsCodeApi();
-const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const vscode = vscodeApi<ChatState>();
 const COLUMN_TITLES: Record<ChatColumn, string> = { base: "Base model", tuned: "Tuned (with adapter)" };
 
-const restored = vscode.getState() as ChatState | undefined;
+const restored = vscode.getState();
 const state: ChatState = {
     settings: { ...DEFAULT_CHAT_SETTINGS, ...restored?.settings },
     // Answers that were streaming when the window reloaded lost their request: show them as stopped.

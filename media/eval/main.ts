@@ -7,16 +7,10 @@ import {
     type EvalReport, type EvalRow, type EvalViewState
 } from "../../sidecar/src/protocol/evalWebview";
 
-interface VsCodeApi {
-    postMessage(message: unknown): void;
-    getState(): unknown;
-    setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { byId, vscodeApi } from "../shared/vscodeApi";
 
-const vscode = acquireVsCodeApi();
-const byId = (id: string): HTMLElement => document.getElementById(id)!;
-let state: EvalViewState = (vscode.getState() as EvalViewState | undefined) ?? { report: null, scrollTop: 0 };
+const vscode = vscodeApi<EvalViewState>();
+let state: EvalViewState = vscode.getState() ?? { report: null, scrollTop: 0 };
 
 function saveState(next: EvalViewState): void {
     state = next;

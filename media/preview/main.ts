@@ -5,16 +5,10 @@ import { renderDistribution, renderHistogram } from "./charts";
 import { renderMask, showMaskLoading } from "./mask";
 import { VirtualTable } from "./table";
 
-interface VsCodeApi {
-    postMessage(message: unknown): void;
-    getState(): unknown;
-    setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { byId, vscodeApi } from "../shared/vscodeApi";
 
-const vscode = acquireVsCodeApi();
-const byId = (id: string) => document.getElementById(id)!;
-let state = (vscode.getState() as PreviewState | undefined) ?? { uri: "", scrollTop: 0 };
+const vscode = vscodeApi<PreviewState>();
+let state = vscode.getState() ?? { uri: "", scrollTop: 0 };
 /** Scroll position to restore once the first summary after a reload has laid the table out. */
 let pendingScrollTop: number | undefined = state.scrollTop;
 

@@ -7,15 +7,9 @@ import {
 } from "../../sidecar/src/protocol/progressWebview";
 import { formatNumber, renderLineChart } from "./lineChart";
 
-interface VsCodeApi {
-    postMessage(message: unknown): void;
-    getState(): unknown;
-    setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { byId, vscodeApi } from "../shared/vscodeApi";
 
-const vscode = acquireVsCodeApi();
-const byId = (id: string): HTMLElement => document.getElementById(id)!;
+const vscode = vscodeApi<ProgressViewState>();
 const root = byId(PROGRESS_IDS.root);
 vscode.setState({ runId: root.dataset.runId ?? "" } satisfies ProgressViewState);
 

@@ -1,30 +1,14 @@
-// The chat webview's HTML shell: strict CSP (only our own script, by nonce, and our own stylesheet; no remote
-// content), assets only from dist/media and media/. media/chat/main.ts builds the conversation.
-import { randomBytes } from "node:crypto";
+// The chat webview's body, inside the shared shell (../webview/shell.ts: strict CSP with a nonce, assets
+// only from dist/media and media/). media/<view>/main.ts fills it in.
 import * as vscode from "vscode";
 import { CHAT_IDS } from "../../../sidecar/src/protocol/chatWebview";
+import { webviewShellHtml, webviewResourceRoots } from "../webview/shell";
 
-export function chatResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
-    return [vscode.Uri.joinPath(extensionUri, "dist", "media"), vscode.Uri.joinPath(extensionUri, "media")];
-}
+export const chatResourceRoots = webviewResourceRoots;
 
 export function chatHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-    const nonce = randomBytes(16).toString("base64");
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "media", "chat.js"));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "chat", "chat.css"));
-    const csp = ["default-src 'none'", `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join("; ");
     const ids = CHAT_IDS;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>LoRA Studio Chat</title>
-</head>
-<body>
-<details class="settings" open>
+    return webviewShellHtml(webview, extensionUri, "chat", "LoRA Studio Chat", `<details class="settings" open>
   <summary>Model and settings</summary>
   <div class="grid">
     <label for="${ids.runs}">Run</label>
@@ -60,8 +44,5 @@ export function chatHtml(webview: vscode.Webview, extensionUri: vscode.Uri): str
     <button id="${ids.regenerate}" data-testid="regenerate" type="button" disabled>Regenerate</button>
     <button id="${ids.clear}" data-testid="clear" type="button">Clear</button>
   </div>
-</form>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+</form>`, { images: false });
 }

@@ -1,36 +1,14 @@
-// The preview webview's HTML shell: strict CSP (nothing but our own script, by nonce, and our own stylesheet),
-// assets only from dist/media and media/. The body is filled in by media/preview/main.ts.
-import { randomBytes } from "node:crypto";
+// The preview webview's body, inside the shared shell (../webview/shell.ts: strict CSP with a nonce, assets
+// only from dist/media and media/). media/<view>/main.ts fills it in.
 import * as vscode from "vscode";
 import { PREVIEW_IDS } from "../../../sidecar/src/protocol/previewWebview";
+import { escapeHtml, webviewShellHtml, webviewResourceRoots } from "../webview/shell";
 
-export function previewResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
-    return [vscode.Uri.joinPath(extensionUri, "dist", "media"), vscode.Uri.joinPath(extensionUri, "media")];
-}
+export const previewResourceRoots = webviewResourceRoots;
 
 export function previewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-    const nonce = randomBytes(16).toString("base64");
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "media", "preview.js"));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "preview", "preview.css"));
-    const csp = [
-        "default-src 'none'",
-        `style-src ${webview.cspSource}`,
-        `img-src ${webview.cspSource} data:`,
-        `font-src ${webview.cspSource}`,
-        `script-src 'nonce-${nonce}'`
-    ].join("; ");
     const ids = PREVIEW_IDS;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body>
-<header>
+    return webviewShellHtml(webview, extensionUri, "preview", title, `<header>
   <h1 id="title" data-testid="title">${escapeHtml(title)}</h1>
   <button id="refresh" data-testid="refresh" type="button">Refresh</button>
 </header>
@@ -54,12 +32,5 @@ export function previewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, t
 <section>
   <h2>Duplicates</h2>
   <ol id="${ids.duplicates}" data-testid="duplicates"></ol>
-</section>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-}
-
-function escapeHtml(text: string): string {
-    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+</section>`);
 }

@@ -1,38 +1,16 @@
-// The progress webview's HTML shell: strict CSP (our own script by nonce, our own stylesheet, nothing remote),
-// assets only from dist/media and media/. media/progress/main.ts fills it in.
-import { randomBytes } from "node:crypto";
+// The progress webview's body, inside the shared shell (../webview/shell.ts: strict CSP with a nonce, assets
+// only from dist/media and media/). media/<view>/main.ts fills it in.
 import * as vscode from "vscode";
 import { PROGRESS_IDS } from "../../../sidecar/src/protocol/progressWebview";
+import { escapeHtml, webviewShellHtml, webviewResourceRoots } from "../webview/shell";
 
-export function progressResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
-    return [vscode.Uri.joinPath(extensionUri, "dist", "media"), vscode.Uri.joinPath(extensionUri, "media")];
-}
+export const progressResourceRoots = webviewResourceRoots;
 
 export function progressHtml(webview: vscode.Webview, extensionUri: vscode.Uri, runId: string): string {
-    const nonce = randomBytes(16).toString("base64");
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "media", "progress.js"));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "media", "progress", "progress.css"));
-    const csp = [
-        "default-src 'none'",
-        `style-src ${webview.cspSource}`,
-        `img-src ${webview.cspSource} data:`,
-        `font-src ${webview.cspSource}`,
-        `script-src 'nonce-${nonce}'`
-    ].join("; ");
     const ids = PROGRESS_IDS;
     const figure = (label: string, title: string, id: string): string =>
         `<figure><figcaption>${label}</figcaption><div id="${id}" data-testid="${id}" class="chart" role="img" aria-label="${title}" data-points="0"></div></figure>`;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Training ${escapeHtml(runId)}</title>
-</head>
-<body>
-<main id="${ids.root}" data-run-id="${escapeHtml(runId)}" data-state="loading">
+    return webviewShellHtml(webview, extensionUri, "progress", `Training ${runId}`, `<main id="${ids.root}" data-run-id="${escapeHtml(runId)}" data-state="loading">
 <header>
   <div>
     <h1>Training <span class="run-id">${escapeHtml(runId)}</span></h1>
@@ -57,12 +35,5 @@ export function progressHtml(webview: vscode.Webview, extensionUri: vscode.Uri, 
   ${figure("Learning rate", "Learning rate by step", ids.lrChart)}
   ${figure("Tokens per second", "Training speed by step", ids.speedChart)}
 </section>
-</main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-}
-
-function escapeHtml(text: string): string {
-    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+</main>`);
 }

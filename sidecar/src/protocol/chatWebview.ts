@@ -2,20 +2,9 @@
 // runtime dependencies: the webview bundle (media/chat) imports it too. Each message is declared once with
 // `defineMessage` (a literal `type`, a typed `create`, an `is` guard), so neither side matches bare strings.
 
-export interface MessageKind<T extends string, P> {
-    readonly type: T;
-    create(payload: P): { type: T; payload: P };
-    is(message: unknown): message is { type: T; payload: P };
-}
+import { defineMessage } from "./webviewMessage";
 
-function defineMessage<P>() {
-    return <T extends string>(type: T): MessageKind<T, P> => ({
-        type,
-        create: (payload: P) => ({ type, payload }),
-        is: (message: unknown): message is { type: T; payload: P } =>
-            typeof message === "object" && message !== null && (message as { type?: unknown }).type === type
-    });
-}
+export type { MessageKind } from "./webviewMessage";
 
 /** Which model answers in a column: the base alone, or the base with the adapter. */
 export type ChatColumn = "base" | "tuned";

@@ -6,20 +6,9 @@ import type { EvalReport } from "./sidecar";
 // The webview renders the sidecar's report as it is; re-exported so media/ imports this module only.
 export type { BeforeAfter, EvalReport, EvalRow, EvalSkip, EvalSummary } from "./sidecar";
 
-export interface MessageKind<T extends string, P> {
-    readonly type: T;
-    create(payload: P): { type: T; payload: P };
-    is(message: unknown): message is { type: T; payload: P };
-}
+import { defineMessage } from "./webviewMessage";
 
-function defineMessage<P>() {
-    return <T extends string>(type: T): MessageKind<T, P> => ({
-        type,
-        create: (payload: P) => ({ type, payload }),
-        is: (message: unknown): message is { type: T; payload: P } =>
-            typeof message === "object" && message !== null && (message as { type?: unknown }).type === type
-    });
-}
+export type { MessageKind } from "./webviewMessage";
 
 // ---- Webview → extension ----
 

@@ -7,20 +7,9 @@ import type { DatasetRowsResult, DatasetSummary, LineMaskPreview } from "./langu
 // The webview renders the language server's answers as they are; re-exported so media/ imports this module only.
 export type { DatasetRow, DatasetRowsResult, DatasetSummary, Histogram, LineMaskPreview, MaskToken } from "./languageServer";
 
-export interface MessageKind<T extends string, P> {
-    readonly type: T;
-    create(payload: P): { type: T; payload: P };
-    is(message: unknown): message is { type: T; payload: P };
-}
+import { defineMessage } from "./webviewMessage";
 
-function defineMessage<P>() {
-    return <T extends string>(type: T): MessageKind<T, P> => ({
-        type,
-        create: (payload: P) => ({ type, payload }),
-        is: (message: unknown): message is { type: T; payload: P } =>
-            typeof message === "object" && message !== null && (message as { type?: unknown }).type === type
-    });
-}
+export type { MessageKind } from "./webviewMessage";
 
 // ---- Webview → extension ----
 

@@ -5,20 +5,9 @@ import type { RunFailure, RunState } from "./sidecar";
 
 export type { RunFailure, RunState } from "./sidecar";
 
-export interface MessageKind<T extends string, P> {
-    readonly type: T;
-    create(payload: P): { type: T; payload: P };
-    is(message: unknown): message is { type: T; payload: P };
-}
+import { defineMessage } from "./webviewMessage";
 
-function defineMessage<P>() {
-    return <T extends string>(type: T): MessageKind<T, P> => ({
-        type,
-        create: (payload: P) => ({ type, payload }),
-        is: (message: unknown): message is { type: T; payload: P } =>
-            typeof message === "object" && message !== null && (message as { type?: unknown }).type === type
-    });
-}
+export type { MessageKind } from "./webviewMessage";
 
 /** One point of the charts: a metrics.jsonl line or a run/progress notification, reduced to what is drawn. */
 export interface ChartPoint {
