@@ -1,7 +1,7 @@
 // The sidecar's chat sessions, transport-free: open (sharing one model per file through a ModelPool),
 // send with streaming and a stop handle per request, reset, close. rpc/chatHandlers.ts maps it to the
 // chat/… requests; errors here are plain classes that the handlers turn into typed JSON-RPC errors.
-import type { ChatTurn } from "../protocol/sidecar";
+import type { ChatSendParams } from "../protocol/sidecar";
 import { ModelPool } from "./modelPool";
 import { ModelChat, type StreamedAnswer } from "./session";
 
@@ -22,14 +22,8 @@ export interface OpenSessionOptions {
     requestId?: string;
 }
 
-export interface SendOptions {
-    sessionId: string;
-    requestId: string;
-    message: string;
-    temperature?: number;
-    topP?: number;
-    maxTokens?: number;
-    history?: ChatTurn[];
+/** A `chat/send` request plus where its streamed text goes. */
+export interface SendOptions extends ChatSendParams {
     onText: (text: string) => void;
 }
 
