@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { prepareDatasetFiles } from "../pipeline/prepareFiles";
 import { PipelineError } from "../pipeline/types";
-import { resolveRunConfig, RunConfigError, type ResolvedRunConfig } from "../training/config";
+import { prepareOptionsFor, resolveRunConfig, RunConfigError, type ResolvedRunConfig } from "../training/config";
 import { RunDirectory, RunStoreError } from "../training/runStore";
 import { heldOutFromFile, type HeldOutSet } from "./heldOut";
 
@@ -54,15 +54,8 @@ async function validationSplitOf(run: RunDirectory, config: ResolvedRunConfig): 
     }
     let lines: Set<number>;
     try {
-        const { prepared } = await prepareDatasetFiles({
-            modelPath: config.model,
-            trainPath: config.data,
-            validationRatio: config.validationSplit,
-            seed: config.seed,
-            sequenceLength: config.sequenceLength,
-            truncation: config.truncation,
-            ...(format ? { format } : {})
-        });
+        // validationData is absent here, so this is exactly the split run/start made.
+        const { prepared } = await prepareDatasetFiles(prepareOptionsFor(config));
         lines = new Set(prepared.validation.map((e) => e.source.line));
     } catch (error) {
         if (error instanceof PipelineError) throw new EvalInputError(`cannot recompute the validation split of run ${run.runId}: ${error.message}`);

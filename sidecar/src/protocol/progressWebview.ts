@@ -1,7 +1,7 @@
 // The one protocol module for the extension ↔ training progress webview boundary.
 // Pure types and tiny guards, no runtime dependencies: the webview bundle (media/progress) imports it too.
 // Messages follow previewWebview.ts: each is declared once with a literal `type`, a typed `create` and an `is` guard.
-import type { RunFailure, RunState } from "./sidecar";
+import type { MetricRecord, RunFailure, RunState } from "./sidecar";
 
 export type { RunFailure, RunState } from "./sidecar";
 
@@ -10,14 +10,7 @@ import { defineMessage } from "./webviewMessage";
 export type { MessageKind } from "./webviewMessage";
 
 /** One point of the charts: a metrics.jsonl line or a run/progress notification, reduced to what is drawn. */
-export interface ChartPoint {
-    step: number;
-    loss: number;
-    epoch?: number;
-    valLoss?: number;
-    lr?: number;
-    tokensPerSecond?: number;
-}
+export type ChartPoint = Pick<MetricRecord, "step" | "loss" | "epoch" | "valLoss" | "lr" | "tokensPerSecond">;
 
 /** The live figures beside the charts; absent until the first step of this session arrives. */
 export interface LiveFigures {

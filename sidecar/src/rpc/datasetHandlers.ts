@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { MessageConnection } from "vscode-jsonrpc";
 import { PipelineError, prepareDatasetFiles } from "../pipeline";
 import { DatasetPrepareRequest, SidecarErrorCode, type DatasetPrepareParams, type DatasetPrepareResult } from "../protocol/sidecar";
-import { resolveRunConfig } from "../training/config";
+import { prepareOptionsFor, resolveRunConfig } from "../training/config";
 import { sidecarError } from "./errors";
 
 export interface DatasetHandlerContext {
@@ -47,15 +47,7 @@ export async function prepareDataset(params: DatasetPrepareParams, context: Data
         throw sidecarError(SidecarErrorCode.InvalidParams, (error as Error).message.replace(/sequenceLength/g, "contextLength"), "Fix the named fields.");
     }
     try {
-        const prepared = await prepareDatasetFiles({
-            modelPath: config.model,
-            trainPath: config.data,
-            validationPath: config.validationData,
-            validationRatio: config.validationSplit,
-            seed: config.seed,
-            sequenceLength: config.sequenceLength,
-            truncation: config.truncation
-        });
+        const prepared = await prepareDatasetFiles(prepareOptionsFor(config));
         return prepared.summary;
     } catch (error) {
         if (error instanceof PipelineError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Fix the listed lines (lora-studio validate shows them all).");

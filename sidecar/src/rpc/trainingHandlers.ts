@@ -23,7 +23,7 @@ import {
     type RunStartParams,
     type RunStartResult
 } from "../protocol/sidecar";
-import { RunConfigError, resolveRunConfig, type ResolvedRunConfig } from "../training/config";
+import { RunConfigError, prepareOptionsFor, resolveRunConfig, type ResolvedRunConfig } from "../training/config";
 import { RunDirectory, RunStore, RunStoreError } from "../training/runStore";
 import { planSteps, TrainingRun, type TrainingOutcome } from "../training/trainer";
 import { sidecarError, toRunStoreResponseError } from "./errors";
@@ -163,16 +163,7 @@ export class TrainingService {
 
     private async prepare(config: ResolvedRunConfig): ReturnType<typeof prepareDatasetFiles> {
         try {
-            return await prepareDatasetFiles({
-                modelPath: config.model,
-                trainPath: config.data,
-                validationPath: config.validationData,
-                validationRatio: config.validationSplit,
-                seed: config.seed,
-                sequenceLength: config.sequenceLength,
-                truncation: config.truncation,
-                ...(config.format === "auto" ? {} : { format: config.format })
-            });
+            return await prepareDatasetFiles(prepareOptionsFor(config));
         } catch (error) {
             if (error instanceof PipelineError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Fix the listed lines (lora-studio validate shows them all).");
             throw sidecarError(SidecarErrorCode.InvalidParams, (error as Error).message, "Check the model and data paths in the config.");

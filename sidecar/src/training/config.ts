@@ -5,6 +5,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import runConfigSchema from "../../../schemas/run-config.schema.json";
+import type { PrepareFilesOptions } from "../pipeline";
 import type { TrainingConfig } from "../protocol/sidecar";
 
 /** A config with every default filled in; only the optional inputs stay optional. */
@@ -76,4 +77,21 @@ export function loadRunConfigFile(path: string): ResolvedRunConfig {
 export function warmupStepsFor(config: ResolvedRunConfig, totalSteps: number): number {
     if (config.warmupSteps !== undefined) return Math.min(config.warmupSteps, totalSteps);
     return Math.min(totalSteps, Math.round(config.warmupRatio * totalSteps));
+}
+
+/**
+ * What the data pipeline needs from a run config. One mapping for run/start, dataset/prepare and the eval's
+ * recomputed validation split, so all three split, shuffle, truncate and pack the same way.
+ */
+export function prepareOptionsFor(config: ResolvedRunConfig): PrepareFilesOptions {
+    return {
+        modelPath: config.model,
+        trainPath: config.data,
+        ...(config.validationData === undefined ? {} : { validationPath: config.validationData }),
+        validationRatio: config.validationSplit,
+        seed: config.seed,
+        sequenceLength: config.sequenceLength,
+        truncation: config.truncation,
+        ...(config.format === "auto" ? {} : { format: config.format })
+    };
 }
