@@ -2,10 +2,18 @@
 // time to first token (prompt evaluation + first sample) and decode tokens/s, the same prompt and greedy
 // decoding on one base model, one context with the adapter applied (as chat applies it) and one without.
 //   npm run build && node out/bench/chat-adapter.mjs [--runs N] [--prompt-tokens N] [--decode-tokens N] [--threads N]
-//                                                   [--model M.gguf --adapter A.gguf | --shape tiny|bench --quant f32|q4_0 --rank R --modules attn_q,attn_v,…]
-// Default model: the embedded tiny model with the facts adapter (test/oracle/trainedAdapter.ts; trained on
-// first use). --shape/--quant/--rank instead generate a random model of that shape and a random adapter of that
-// rank on all seven modules or --modules (speed does not depend on the values), to see how the cost scales.
+//                                                   [--model M.gguf --adapter A.gguf | --shape tiny|bench|wide --quant f32|q4_0 --rank R --modules attn_q,attn_v,…]
+// Default: two models, each against its own base in the same run:
+//   1. the embedded tiny model (4 layers, 256 wide, F32) with the facts adapter (test/oracle/trainedAdapter.ts;
+//      trained on first use): the model the issue names;
+//   2. "wide": two layers of Llama-3.2-1B's width (2048, FFN 8192, GQA 32/8) in Q4_0 with a random rank-16 adapter
+//      on all seven modules: the quantized base users chat with, at a real model's width.
+// --shape/--quant/--rank instead generate a random model of that shape and a random adapter of that rank on all
+// seven modules or --modules (speed does not depend on the values), to see how the cost scales.
+// Why the width matters: llama.cpp adds each LoRA as mul_mat(B, mul_mat(A, x)); B's inner dimension is the rank,
+// and ggml's CPU kernels pay a fixed horizontal sum per output element there (about 4 ns at r = 16 on this bench's
+// Xeon), whatever the rank. That cost scales with the outputs, the base's with outputs × width, so the ratio
+// approaches 1 as the model widens; see docs/chat-performance.md.
 // Runs alternate base/tuned and swap which goes first, so drift in the machine's load hits both;
 // medians of ≥ 5 runs. Wall times and process CPU times are both reported: on a shared machine the wall time
 // also measures other load. Goal (issue 5): tuned/base ≥ 0.9× on both numbers.
@@ -17,7 +25,8 @@ import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { f32Bytes, GgmlType, readGguf, writeGguf, type GgufTensorToWrite } from "../sidecar/src/gguf";
 import { getCpuLlama } from "../sidecar/src/pipeline/llamaTokenizer";
 import { makeTinyModel, type TinyModelQuant } from "../sidecar/src/tinyModel/makeTinyModel";
-import { BENCH_SHAPE, DEFAULT_TINY_SHAPE } from "../sidecar/src/tinyModel/shape";
+import { BENCH_SHAPE, DEFAULT_TINY_SHAPE, type TinyModelShape } from "../sidecar/src/tinyModel/shape";
+import { BENCH_SHAPES } from "./gpu/shapes";
 import { fixturePath, fixturesDir } from "../test/oracle/fixtures";
 import { factsAdapter } from "../test/oracle/trainedAdapter";
 
@@ -56,14 +65,20 @@ function writeRandomAdapter(modelPath: string, rank: number, modules: readonly s
     });
 }
 
+type ShapeName = "tiny" | "bench" | "wide";
+
+/** Two layers of Llama-3.2-1B (its width, heads and FFN), with the tiny model's tokenizer: a real width, little disk. */
+const WIDE_SHAPE: TinyModelShape = { ...BENCH_SHAPES["llama-3.2-1b"]!.shape, nLayer: 2, nCtx: DEFAULT_TINY_SHAPE.nCtx, ropeFreqBase: DEFAULT_TINY_SHAPE.ropeFreqBase };
+const SHAPES: Record<ShapeName, TinyModelShape> = { tiny: DEFAULT_TINY_SHAPE, bench: BENCH_SHAPE, wide: WIDE_SHAPE };
+
 /** A generated model of the named shape and quantization plus a random adapter of `rank`, cached under .cache/. */
-function syntheticPair(shape: "tiny" | "bench", quant: TinyModelQuant, rank: number, modules: readonly string[]): { model: string; adapter: string } {
+function syntheticPair(shape: ShapeName, quant: TinyModelQuant, rank: number, modules: readonly string[]): { model: string; adapter: string } {
     const dir = join(fixturesDir(), "..", "bench");
     mkdirSync(dir, { recursive: true });
     const model = join(dir, `chat-${shape}-${quant}.gguf`);
     const which = modules.length === ADAPTED.length ? "" : `-${modules.join("+")}`;
     const adapter = join(dir, `chat-${shape}-${quant}-r${rank}${which}.lora.gguf`);
-    if (!existsSync(model)) makeTinyModel({ out: model, quant, shape: shape === "bench" ? BENCH_SHAPE : DEFAULT_TINY_SHAPE });
+    if (!existsSync(model)) makeTinyModel({ out: model, quant, shape: SHAPES[shape] });
     if (!existsSync(adapter)) writeRandomAdapter(model, rank, modules, adapter);
     return { model, adapter };
 }
@@ -119,6 +134,80 @@ async function measure(context: LlamaContext, prompt: Token[], decode: number): 
     }
 }
 
+interface Pair {
+    label: string;
+    model: string;
+    adapter: string;
+}
+
+interface Summary {
+    ttftMs: number;
+    ttftCpuMs: number;
+    decodeTokensPerSecond: number;
+    decodeCpuTokensPerSecond: number;
+}
+
+interface Options {
+    runs: number;
+    nPrompt: number;
+    nDecode: number;
+    threads: number;
+}
+
+/** One model: base and tuned contexts on one load, interleaved runs, medians and tuned/base speed ratios. */
+async function benchPair(pair: Pair, opts: Options) {
+    const llama = await getCpuLlama();
+    const model = await llama.loadModel({ modelPath: pair.model });
+    const contextSize = Math.ceil((opts.nPrompt + opts.nDecode + 16) / 256) * 256;
+    const common = { contextSize, batchSize: Math.min(512, contextSize), threads: opts.threads, sequences: 1 };
+    const base = await model.createContext(common);
+    const tuned = await model.createContext({ ...common, lora: { adapters: [{ filePath: pair.adapter, scale: 1 }] } });
+    try {
+        const prompt = promptTokens(model, opts.nPrompt);
+        // One untimed warm-up each: page faults, thread pools, first-use allocations.
+        await measure(base, prompt, 4);
+        await measure(tuned, prompt, 4);
+        const samples: { base: Sample[]; tuned: Sample[] } = { base: [], tuned: [] };
+        for (let i = 0; i < opts.runs; i++) {
+            const order: Array<"base" | "tuned"> = i % 2 === 0 ? ["base", "tuned"] : ["tuned", "base"];
+            for (const side of order) samples[side].push(await measure(side === "base" ? base : tuned, prompt, opts.nDecode));
+        }
+        const summary = (side: "base" | "tuned"): Summary => ({
+            ttftMs: median(samples[side].map((s) => s.ttftMs)),
+            ttftCpuMs: median(samples[side].map((s) => s.ttftCpuMs)),
+            decodeTokensPerSecond: median(samples[side].map((s) => s.decodeTokensPerSecond)),
+            decodeCpuTokensPerSecond: median(samples[side].map((s) => s.decodeCpuTokensPerSecond))
+        });
+        const b = summary("base");
+        const t = summary("tuned");
+        const ratios = {
+            // Speed ratios (tuned/base, higher is better): for time to first token that is base time / tuned time.
+            ttft: b.ttftMs / t.ttftMs,
+            ttftCpu: b.ttftCpuMs / t.ttftCpuMs,
+            decode: t.decodeTokensPerSecond / b.decodeTokensPerSecond,
+            decodeCpu: t.decodeCpuTokensPerSecond / b.decodeCpuTokensPerSecond
+        };
+        return { name: model.fileInfo.metadata.general.name ?? pair.model, base: b, tuned: t, ratios };
+    } finally {
+        await tuned.dispose();
+        await base.dispose();
+        await model.dispose();
+    }
+}
+
+function report(pair: Pair, result: Awaited<ReturnType<typeof benchPair>>): void {
+    const { base: b, tuned: t, ratios } = result;
+    const fmt = (x: number, d = 1): string => x.toFixed(d).padStart(10);
+    const goal = (r: number): string => (r >= 0.9 ? "ok" : "below 0.9× goal");
+    console.log(`\n${pair.label}: ${result.name}`);
+    console.log(`adapter: ${pair.adapter}`);
+    console.log(`${"".padEnd(26)}${"base".padStart(10)}${"tuned".padStart(10)}${"ratio".padStart(10)}`);
+    console.log(`${"TTFT ms (wall)".padEnd(26)}${fmt(b.ttftMs)}${fmt(t.ttftMs)}${fmt(ratios.ttft, 3)}  ${goal(ratios.ttft)}`);
+    console.log(`${"TTFT ms (CPU)".padEnd(26)}${fmt(b.ttftCpuMs)}${fmt(t.ttftCpuMs)}${fmt(ratios.ttftCpu, 3)}  ${goal(ratios.ttftCpu)}`);
+    console.log(`${"decode tok/s (wall)".padEnd(26)}${fmt(b.decodeTokensPerSecond)}${fmt(t.decodeTokensPerSecond)}${fmt(ratios.decode, 3)}  ${goal(ratios.decode)}`);
+    console.log(`${"decode tok/s (CPU)".padEnd(26)}${fmt(b.decodeCpuTokensPerSecond)}${fmt(t.decodeCpuTokensPerSecond)}${fmt(ratios.decodeCpu, 3)}  ${goal(ratios.decodeCpu)}`);
+}
+
 async function main(): Promise<void> {
     const { values } = parseArgs({
         options: {
@@ -134,73 +223,39 @@ async function main(): Promise<void> {
             modules: { type: "string" }
         }
     });
-    const runs = Math.max(5, Number(values.runs));
-    const nPrompt = Number(values["prompt-tokens"]);
-    const nDecode = Number(values["decode-tokens"]);
-    const threads = Number(values.threads);
-    let modelPath = values.model;
-    let adapterPath = values.adapter;
-    if ((modelPath === undefined || adapterPath === undefined) && (values.shape || values.quant || values.rank || values.modules)) {
-        const shape = values.shape === "bench" ? "bench" : "tiny";
+    const opts: Options = {
+        runs: Math.max(5, Number(values.runs)),
+        nPrompt: Number(values["prompt-tokens"]),
+        nDecode: Number(values["decode-tokens"]),
+        threads: Number(values.threads)
+    };
+    const pairs: Pair[] = [];
+    if (values.model !== undefined && values.adapter !== undefined) {
+        pairs.push({ label: "given model", model: values.model, adapter: values.adapter });
+    } else if (values.shape || values.quant || values.rank || values.modules) {
+        const shape = (values.shape ?? "tiny") as ShapeName;
+        if (!(shape in SHAPES)) throw new Error(`--shape: unknown ${shape} (use ${Object.keys(SHAPES).join(", ")})`);
         const modules = values.modules ? values.modules.split(",").map((m) => (m === "attn_o" ? "attn_output" : m)) : ADAPTED;
         const unknown = modules.filter((m) => !ADAPTED.includes(m));
         if (unknown.length > 0) throw new Error(`--modules: unknown ${unknown.join(", ")} (use ${ADAPTED.join(", ")})`);
-        const pair = syntheticPair(shape, (values.quant ?? "f32") as TinyModelQuant, Number(values.rank ?? 16), modules);
-        modelPath = pair.model;
-        adapterPath = pair.adapter;
-    } else if (modelPath === undefined || adapterPath === undefined) {
+        const quant = (values.quant ?? "f32") as TinyModelQuant;
+        const rank = Number(values.rank ?? 16);
+        pairs.push({ label: `${shape} ${quant}, random r${rank}`, ...syntheticPair(shape, quant, rank, modules) });
+    } else {
         const facts = await factsAdapter();
-        modelPath = fixturePath("tiny-f32.gguf");
-        adapterPath = facts.adapter;
+        pairs.push({ label: "tiny model (F32) + facts adapter", model: fixturePath("tiny-f32.gguf"), adapter: facts.adapter });
+        pairs.push({ label: "wide: 2 layers of Llama-3.2-1B width (Q4_0) + random r16", ...syntheticPair("wide", "q4_0", 16, ADAPTED) });
     }
 
-    const llama = await getCpuLlama();
-    const model = await llama.loadModel({ modelPath });
-    const contextSize = Math.ceil((nPrompt + nDecode + 16) / 256) * 256;
-    const common = { contextSize, batchSize: Math.min(512, contextSize), threads, sequences: 1 };
-    const base = await model.createContext(common);
-    const tuned = await model.createContext({ ...common, lora: { adapters: [{ filePath: adapterPath, scale: 1 }] } });
-    const prompt = promptTokens(model, nPrompt);
-
-    // One untimed warm-up each: page faults, thread pools, first-use allocations.
-    await measure(base, prompt, 4);
-    await measure(tuned, prompt, 4);
-    const samples: { base: Sample[]; tuned: Sample[] } = { base: [], tuned: [] };
-    for (let i = 0; i < runs; i++) {
-        const order: Array<"base" | "tuned"> = i % 2 === 0 ? ["base", "tuned"] : ["tuned", "base"];
-        for (const side of order) samples[side].push(await measure(side === "base" ? base : tuned, prompt, nDecode));
-    }
-
-    const summary = (side: "base" | "tuned") => ({
-        ttftMs: median(samples[side].map((s) => s.ttftMs)),
-        ttftCpuMs: median(samples[side].map((s) => s.ttftCpuMs)),
-        decodeTokensPerSecond: median(samples[side].map((s) => s.decodeTokensPerSecond)),
-        decodeCpuTokensPerSecond: median(samples[side].map((s) => s.decodeCpuTokensPerSecond))
-    });
-    const b = summary("base");
-    const t = summary("tuned");
-    const ratios = {
-        // Speed ratios (tuned/base, higher is better): for time to first token that is base time / tuned time.
-        ttft: b.ttftMs / t.ttftMs,
-        ttftCpu: b.ttftCpuMs / t.ttftCpuMs,
-        decode: t.decodeTokensPerSecond / b.decodeTokensPerSecond,
-        decodeCpu: t.decodeCpuTokensPerSecond / b.decodeCpuTokensPerSecond
-    };
-    const fmt = (x: number, d = 1): string => x.toFixed(d).padStart(10);
-    const goal = (r: number): string => (r >= 0.9 ? "ok" : "below 0.9× goal");
-    console.log(`chat-adapter bench: ${model.fileInfo.metadata.general.name ?? modelPath}, ${runs} interleaved runs, ${nPrompt}-token prompt, ${nDecode} decoded tokens, ${threads} thread(s)`);
+    console.log(`chat-adapter bench: ${opts.runs} interleaved runs, ${opts.nPrompt}-token prompt, ${opts.nDecode} decoded tokens, ${opts.threads} thread(s)`);
     console.log(`machine: ${cpus()[0]?.model ?? "?"} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, node-llama-cpp CPU`);
-    console.log(`adapter: ${adapterPath}`);
-    console.log(`${"".padEnd(26)}${"base".padStart(10)}${"tuned".padStart(10)}${"ratio".padStart(10)}`);
-    console.log(`${"TTFT ms (wall)".padEnd(26)}${fmt(b.ttftMs)}${fmt(t.ttftMs)}${fmt(ratios.ttft, 3)}  ${goal(ratios.ttft)}`);
-    console.log(`${"TTFT ms (CPU)".padEnd(26)}${fmt(b.ttftCpuMs)}${fmt(t.ttftCpuMs)}${fmt(ratios.ttftCpu, 3)}  ${goal(ratios.ttftCpu)}`);
-    console.log(`${"decode tok/s (wall)".padEnd(26)}${fmt(b.decodeTokensPerSecond)}${fmt(t.decodeTokensPerSecond)}${fmt(ratios.decode, 3)}  ${goal(ratios.decode)}`);
-    console.log(`${"decode tok/s (CPU)".padEnd(26)}${fmt(b.decodeCpuTokensPerSecond)}${fmt(t.decodeCpuTokensPerSecond)}${fmt(ratios.decodeCpu, 3)}  ${goal(ratios.decodeCpu)}`);
-    console.log(JSON.stringify({ bench: "chat-adapter", runs, nPrompt, nDecode, threads, base: b, tuned: t, ratios }));
-
-    await tuned.dispose();
-    await base.dispose();
-    await model.dispose();
+    const results = [];
+    for (const pair of pairs) {
+        const result = await benchPair(pair, opts);
+        report(pair, result);
+        results.push({ label: pair.label, model: result.name, base: result.base, tuned: result.tuned, ratios: result.ratios });
+    }
+    console.log(JSON.stringify({ bench: "chat-adapter", runs: opts.runs, nPrompt: opts.nPrompt, nDecode: opts.nDecode, threads: opts.threads, results }));
 }
 
 await main();

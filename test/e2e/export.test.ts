@@ -8,7 +8,7 @@ import { describeFailures } from "../host/report";
 import { factsAdapter } from "../oracle/trainedAdapter";
 import { withSession } from "./harness/session";
 
-test("in-host Export: a run exports to Ollama and merged GGUF; a mismatched base is refused", async () => {
+test("in-host Export: a run exports to Ollama, merged GGUF and BF16 PEFT; a mismatched base is refused", async () => {
     const { adapter } = await factsAdapter();
     await withSession({ name: "export", hostSuites: ["export"], env: { LORA_STUDIO_TEST_FACTS_RUN: dirname(adapter) } }, async (session) => {
         const { exitCode, report } = await session.hostTestsResult();

@@ -2,7 +2,8 @@
 // Ollama TEMPLATE is rendered both ways, by @huggingface/jinja as training and chat render it and by Go's own
 // text/template (test/oracle/ollama_template.go, with Ollama's message collation), and the prompts must be equal
 // strings. Families that must be recognized are listed by file, so a detection regression fails here. The
-// Modelfile of the tiny model is checked against a golden text.
+// Jinja side gets Mistral's EOS text ("</s>"), which [INST] templates print after every answer. The Modelfile of
+// the tiny model is checked against a golden text.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { join, resolve } from "node:path";
 import { runExport } from "../../sidecar/src/export";
 import { ollamaTemplateFor, PROBE_CONVERSATIONS, renderJinjaLikeChat, type ChatTurn } from "../../sidecar/src/export/ollamaTemplate";
 import { makeTinyModel } from "../../sidecar/src/tinyModel/makeTinyModel";
+import { readGguf } from "../../sidecar/src/gguf";
 import { llamaCppSourceDir } from "../../sidecar/src/tinyModel/bundleAssets";
 import { factsAdapter, type FactsAdapter } from "../oracle/trainedAdapter";
 import { repoRoot } from "../oracle/torchReference";
@@ -27,8 +29,14 @@ const EXPECTED: Record<string, string> = {
     "meta-llama-Llama-3.2-3B-Instruct.jinja": "llama3",
     "meta-llama-Llama-3.3-70B-Instruct.jinja": "llama3",
     "microsoft-Phi-3.5-mini-instruct.jinja": "phi3",
-    "google-gemma-2-2b-it.jinja": "gemma"
+    "google-gemma-2-2b-it.jinja": "gemma",
+    "mistralai-Mistral-Nemo-Instruct-2407.jinja": "mistral",
+    "mistralai-Ministral-3-14B-Reasoning-2512.jinja": "mistral",
+    "unsloth-mistral-Devstral-Small-2507.jinja": "mistral"
 };
+
+/** The EOS text of Mistral's vocabularies (SentencePiece v3 and Tekken alike). */
+const EOS = "</s>";
 
 /** More conversations than the detection probes: several turns, joined same-role messages, text that looks like template syntax. */
 const CONVERSATIONS: ChatTurn[][] = [
@@ -42,6 +50,20 @@ const CONVERSATIONS: ChatTurn[][] = [
         { role: "user", content: "Thanks" }
     ],
     [{ role: "user", content: "First line" }, { role: "user", content: "second message" }]
+];
+
+/**
+ * Mistral [INST] templates differ in where a system prompt goes (the last user turn, a [SYSTEM_PROMPT] block, in
+ * place) and in what a system message after the first does (the template raises and chat folds it into a user
+ * message, or it is printed in place), so their TEMPLATEs must also agree on these. The other families' TEMPLATEs
+ * put every system message at the top, which their Jinja does not do for a late one: not claimed for them.
+ */
+const MISTRAL_CONVERSATIONS: ChatTurn[][] = [
+    [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello." }, { role: "system", content: "Be brief." }, { role: "user", content: "Why?" }],
+    [{ role: "system", content: "You are terse." }, { role: "user", content: "Q1" }, { role: "assistant", content: "A1" }, { role: "system", content: "Now verbose." }, { role: "user", content: "Q2" }],
+    [{ role: "user", content: "Before" }, { role: "system", content: "Mid" }, { role: "user", content: "After" }],
+    [{ role: "system", content: "" }, { role: "user", content: "Empty system prompt" }],
+    [{ role: "system", content: "Sys" }, { role: "user", content: "Q" }, { role: "assistant", content: "A continued" }]
 ];
 
 /** Go comes from Debian's golang-go (.ci/run installs it); outside CI its absence skips the Go renderings by name. */
@@ -71,23 +93,30 @@ describe("Ollama TEMPLATE for the bundle's chat templates", () => {
 
     test("the families LoRA Studio supports are recognized", () => {
         for (const [file, family] of Object.entries(EXPECTED)) {
-            const r = ollamaTemplateFor(readFileSync(join(templatesDir, file), "utf8"));
+            const r = ollamaTemplateFor(readFileSync(join(templatesDir, file), "utf8"), EOS);
             assert.ok(r.ok, `${file}: ${r.ok ? "" : r.reason}`);
             assert.equal(r.value.family, family, file);
         }
-        const mistral = ollamaTemplateFor(readFileSync(join(templatesDir, "mistralai-Mistral-Nemo-Instruct-2407.jinja"), "utf8"));
-        assert.equal(mistral.ok, false);
-        assert.match(mistral.ok ? "" : mistral.reason, /not one of the families/);
+        // Its default system prompt prints today's date: no fixed TEMPLATE reproduces it.
+        const dated = ollamaTemplateFor(readFileSync(join(templatesDir, "Mistral-Small-3.2-24B-Instruct-2506.jinja"), "utf8"), EOS);
+        assert.equal(dated.ok, false);
+        assert.match(dated.ok ? "" : dated.reason, /looks like mistral .*strftime_now/);
+        // Mistral templates print EOS after each answer; without the vocabulary's EOS text there is no TEMPLATE.
+        const noEos = ollamaTemplateFor(readFileSync(join(templatesDir, "mistralai-Mistral-Nemo-Instruct-2407.jinja"), "utf8"));
+        assert.match(noEos.ok ? "" : noEos.reason, /no end-of-sequence token/);
+        const none = ollamaTemplateFor(readFileSync(join(templatesDir, "llama-cpp-rwkv-world.jinja"), "utf8"), EOS);
+        assert.match(none.ok ? "" : none.reason, /not one of the families/);
     });
 
     for (const file of files) {
         const source = readFileSync(join(templatesDir, file), "utf8");
-        const mapped = ollamaTemplateFor(source);
+        const mapped = ollamaTemplateFor(source, EOS);
         if (!mapped.ok) continue; // unsupported: the Modelfile omits TEMPLATE and warns (tested below)
+        const conversations = mapped.value.family === "mistral" ? [...CONVERSATIONS, ...MISTRAL_CONVERSATIONS] : CONVERSATIONS;
         test(`${file} (${mapped.value.family}): Go renders what Jinja renders`, { skip: goSkip }, () => {
-            const go = renderWithGo(mapped.value.template, CONVERSATIONS);
-            CONVERSATIONS.forEach((turns, i) => {
-                assert.equal(go[i], renderJinjaLikeChat(source, turns), `conversation ${i + 1}`);
+            const go = renderWithGo(mapped.value.template, conversations);
+            conversations.forEach((turns, i) => {
+                assert.equal(go[i], renderJinjaLikeChat(source, turns, true, EOS), `conversation ${i + 1}`);
             });
         });
     }
@@ -124,13 +153,36 @@ describe("the Modelfile", () => {
         assert.equal(readFileSync(join(out, "Modelfile"), "utf8"), golden);
     });
 
-    test("of a model with an unsupported template omits TEMPLATE and says why", async () => {
-        const model = join(dir, "tiny-mistral-template.gguf");
+    test("of a model with a Mistral template prints the vocabulary's EOS after each answer", { skip: goSkip }, async () => {
+        const model = join(dir, "tiny-mistral-nemo-template.gguf");
         makeTinyModel({ out: model, quant: "f32", template: "mistralai-Mistral-Nemo-Instruct-2407" });
+        const eos = (() => {
+            const gguf = readGguf(model);
+            const id = gguf.kv.get("tokenizer.ggml.eos_token_id")!.value as number;
+            const tokens = gguf.kv.get("tokenizer.ggml.tokens")!.value as string[];
+            return tokens[id]!;
+        })();
+        assert.notEqual(eos, "");
         const out = join(dir, "mistral.Modelfile");
         const r = await runExport({ format: "ollama", model, adapter: fx.adapter, out });
+        assert.deepEqual(r.warnings, []);
+        const text = readFileSync(out, "utf8");
+        const template = /^TEMPLATE """([\s\S]*?)"""$/m.exec(text)?.[1];
+        assert.ok(template, text);
+        assert.ok(text.includes(`PARAMETER stop ${JSON.stringify(eos)}\nPARAMETER stop "[INST]"\nPARAMETER stop "[/INST]"\n`), text);
+        const source = readFileSync(join(llamaCppSourceDir(), "models", "templates", "mistralai-Mistral-Nemo-Instruct-2407.jinja"), "utf8");
+        const go = renderWithGo(template, CONVERSATIONS);
+        CONVERSATIONS.forEach((turns, i) => assert.equal(go[i], renderJinjaLikeChat(source, turns, true, eos), `conversation ${i + 1}`));
+        assert.ok(go[1]!.includes(`[/INST]Hello! How can I help?${eos}[INST]`), go[1]);
+    });
+
+    test("of a model with an unsupported template omits TEMPLATE and says why", async () => {
+        const model = join(dir, "tiny-mistral-small-template.gguf");
+        makeTinyModel({ out: model, quant: "f32", template: "Mistral-Small-3.2-24B-Instruct-2506" });
+        const out = join(dir, "mistral-small.Modelfile");
+        const r = await runExport({ format: "ollama", model, adapter: fx.adapter, out });
         assert.equal(r.warnings.length, 1);
-        assert.match(r.warnings[0]!, /No TEMPLATE written: .*not one of the families/);
+        assert.match(r.warnings[0]!, /No TEMPLATE written: .*strftime_now/);
         const text = readFileSync(out, "utf8");
         assert.doesNotMatch(text, /TEMPLATE|PARAMETER stop/);
         assert.match(text, /^FROM .*\nADAPTER .*\n$/);

@@ -36,6 +36,14 @@ test("export/run writes a run's exports and refuses an adapter for another base"
         const modelfile = await supervisor.sendRequest(ExportRunRequest.type, { runDirectory, format: "ollama", out: join(dir, "ollama", "Modelfile") });
         assert.match(readFileSync(modelfile.path, "utf8"), /^FROM .*tiny-f32\.gguf\nADAPTER .*adapter\.gguf\nTEMPLATE """/);
 
+        // dtype (peft only) reaches the safetensors header.
+        const peft = await supervisor.sendRequest(ExportRunRequest.type, { runDirectory, format: "peft", dtype: "bf16", out: join(dir, "peft-bf16") });
+        const st = readFileSync(join(peft.path, "adapter_model.safetensors"));
+        const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString("utf8")) as Record<string, { dtype?: string }>;
+        assert.deepEqual(new Set(Object.entries(header).filter(([k]) => k !== "__metadata__").map(([, v]) => v.dtype)), new Set(["BF16"]));
+        await assert.rejects(supervisor.sendRequest(ExportRunRequest.type, { runDirectory, format: "peft", dtype: "fp8" as never }), /"dtype" must be one of f32, f16, bf16, got "fp8"/);
+        await assert.rejects(supervisor.sendRequest(ExportRunRequest.type, { runDirectory, format: "merged", dtype: "f16" }), /"dtype" applies to format "peft" only/);
+
         const other = join(dir, "other.gguf");
         makeTinyModel({ out: other, quant: "f32", shape: { nLayer: 2, nEmbd: 256, nHead: 4, nHeadKv: 2, nFf: 512 }, seed: 5 });
         await assert.rejects(supervisor.sendRequest(ExportRunRequest.type, { adapter: fx.adapter, model: other, format: "peft", out: join(dir, "peft") }), (err: unknown) => {

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-    RunFailedNotification, RunFinishedNotification, RunMemoryAdjustedNotification, RunStartRequest, TEST_HOOKS_ENV_VAR,
+    DebugOomRestartHeldNotification, DebugReleaseOomRestartRequest, HOLD_OOM_RESTART_ENV_VAR, LogNotification, RunCancelRequest,
+    RunFailedNotification, RunFinishedNotification, RunMemoryAdjustedNotification, RunResumeRequest, RunStartRequest, TEST_HOOKS_ENV_VAR,
     type RunFailedParams, type RunFinishedParams, type RunMemoryAdjustedParams
 } from "../../sidecar/src/protocol/sidecar";
 import { SIMULATED_OOM_ENV_VAR } from "../../sidecar/src/training/oomRecovery";
@@ -16,10 +17,10 @@ import { tempWorkspace, testSupervisor } from "./sidecarHarness";
 
 const HANG_GUARD = { timeout: 600_000 };
 
-function sidecarWithOom(hook: { atStep: number; aboveTokens: number }) {
+function sidecarWithOom(hook: { atStep: number; aboveTokens: number }, extraEnv: Record<string, string> = {}) {
     const dir = tempWorkspace("train-oom-");
     const { supervisor } = testSupervisor({
-        env: { ...process.env, [TEST_HOOKS_ENV_VAR]: "1", [SIMULATED_OOM_ENV_VAR]: JSON.stringify(hook) },
+        env: { ...process.env, [TEST_HOOKS_ENV_VAR]: "1", [SIMULATED_OOM_ENV_VAR]: JSON.stringify(hook), ...extraEnv },
         initializeParams: () => ({ workspaceRoot: dir, workspaceTrusted: true })
     });
     after(() => supervisor.stop());
@@ -97,4 +98,60 @@ test("simulated OOM at the smallest micro-batch the data allows: run/failed with
     const status = JSON.parse(readFileSync(join(started.runDirectory, "status.json"), "utf8")) as { state: string; error?: { code: string } };
     assert.equal(status.state, "failed");
     assert.equal(status.error?.code, "OUT_OF_MEMORY");
+});
+
+test("simulated OOM: a cancel inside the restart window ends the run cancelled at its checkpoint, and it resumes from there", HANG_GUARD, async (t) => {
+    // HOLD_OOM_RESTART_ENV_VAR holds the restart between the failed attempt and the next, so the cancel lands inside it.
+    const { supervisor, adjustments, ended, data } = sidecarWithOom({ atStep: 3, aboveTokens: 64 }, { [HOLD_OOM_RESTART_ENV_VAR]: "1" });
+    const held = new Promise<string>((settle) => supervisor.onNotification(DebugOomRestartHeldNotification.type, (p) => settle(p.runId)));
+    const { capabilities } = await supervisor.start();
+    if (!capabilities.engineAvailable) {
+        if (process.env.CI) assert.fail(capabilities.engineError);
+        t.skip(`native engine unavailable: ${capabilities.engineError}`);
+        return;
+    }
+    const started = await supervisor.sendRequest(RunStartRequest.type, { config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe, epochs: 3, checkpointEvery: 2 } });
+    const runId = await held;
+    assert.equal(runId, started.runId);
+    const statusPath = join(started.runDirectory, "status.json");
+    const readStatus = () => JSON.parse(readFileSync(statusPath, "utf8")) as { state: string; step: number; lastCheckpointStep?: number };
+    assert.equal(readStatus().state, "running", "between two attempts the run is running, not failed");
+
+    const cancelNoticed = new Promise<void>((settle) =>
+        supervisor.onNotification(LogNotification.type, (p) => {
+            if (p.message.includes(`run ${runId}: cancel requested while the run is (re)starting`)) settle();
+        })
+    );
+    // Before the fix this answered RunNotFound: the run was in no list while it restarted.
+    const cancelled = supervisor.sendRequest(RunCancelRequest.type, { runId });
+    await cancelNoticed;
+    assert.equal(await supervisor.sendRequest(DebugReleaseOomRestartRequest.type, { runId }), true, "the restart was held");
+    const result = await cancelled;
+    assert.equal(result.checkpointStep, 2, "the run stopped at the checkpoint the restart loaded");
+    assert.ok(existsSync(result.adapterPath), "cancel wrote the adapter");
+
+    const end = await ended;
+    assert.ok(end.finished, `run/finished, not run/failed: ${JSON.stringify(end.failed)}`);
+    assert.equal(end.finished.cancelled, true);
+    assert.equal(end.finished.steps, 2);
+    const status = readStatus();
+    assert.deepEqual({ state: status.state, step: status.step, lastCheckpointStep: status.lastCheckpointStep }, { state: "cancelled", step: 2, lastCheckpointStep: 2 });
+    assert.ok(existsSync(join(started.runDirectory, "checkpoints")), "the checkpoint directory is kept");
+    assert.deepEqual(adjustments.map((a) => [a.fromStep, a.sequenceLength, a.gradAccum]), [[2, 64, 2]], "the restart loaded the step-2 checkpoint with 64-token rows × 2");
+    const config = JSON.parse(readFileSync(join(started.runDirectory, "config.json"), "utf8")) as { sequenceLength: number; gradAccum: number };
+    assert.deepEqual([config.sequenceLength, config.gradAccum], [64, 2], "a resume trains with the smaller micro-batch");
+
+    // The cancelled run resumes from its checkpoint and, with rows under the simulated limit, runs to the end.
+    const resumedEnd = new Promise<RunFinishedParams | RunFailedParams>((settle) => {
+        supervisor.onNotification(RunFinishedNotification.type, settle);
+        supervisor.onNotification(RunFailedNotification.type, settle);
+    });
+    const resumed = await supervisor.sendRequest(RunResumeRequest.type, { runId });
+    assert.equal(resumed.fromStep, 2);
+    const finished = await resumedEnd;
+    assert.ok("cancelled" in finished && finished.cancelled === false, `the resumed run finished: ${JSON.stringify(finished)}`);
+    const losses = readLosses(join(started.runDirectory, "metrics.jsonl"));
+    assert.deepEqual(losses.map((l) => l.step), losses.map((_, i) => i + 1), "metrics.jsonl has every step once");
+    assert.equal(losses.length, finished.steps);
+    assert.equal(readStatus().state, "finished");
 });

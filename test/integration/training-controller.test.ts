@@ -91,3 +91,41 @@ test("kill -9 during training: interrupted, listed, resumed from the checkpoint,
     assert.deepEqual(snapshot.points.map((p) => p.step), Array.from({ length: cancelled.checkpointStep }, (_, i) => i + 1));
     assert.ok(snapshot.points.every((p) => Number.isFinite(p.loss)));
 });
+
+test("one run at a time: a second run/start, even sent at the same moment, is refused with RunAlreadyActive naming the run", async (t) => {
+    if (!(await engineOrSkip(t))) return;
+    writeFactSet(join(workspace, "one-at-a-time.jsonl"), 12);
+    // Long enough to still train while the refusals below are answered; it is cancelled at the end.
+    const config: TrainingConfig = { model: fixturePath("tiny-f32.gguf"), data: "one-at-a-time.jsonl", epochs: 200, sequenceLength: 128, threads: 2, checkpointEvery: 2, seed: 3 };
+    const configPath = join(workspace, "one-at-a-time.lora.json");
+    writeFileSync(configPath, JSON.stringify(config, null, 4));
+    const runsBefore = (await controller.list()).length;
+
+    const isRefusal = (error: unknown): error is RunRequestError => error instanceof RunRequestError && error.isRunAlreadyActive;
+    // Both requests reach the sidecar before either has loaded the model: the claim must not race.
+    const both = await Promise.allSettled([controller.start(config, configPath), controller.start(config, configPath)]);
+    const winners = both.filter((r) => r.status === "fulfilled");
+    const refused = both.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.equal(winners.length, 1, `exactly one run started: ${JSON.stringify(both.map((r) => (r.status === "rejected" ? String(r.reason) : r.value.runId)))}`);
+    assert.ok(isRefusal(refused[0]?.reason), `the other was refused with RunAlreadyActive: ${String(refused[0]?.reason)}`);
+    const runId = winners[0]!.value.runId;
+    assert.equal((await controller.list()).length, runsBefore + 1, "the refused start made no run directory");
+
+    // Once the run trains, the refusal names it and says what to do; the same holds for resuming another run.
+    await nextEvent(controller.onDidChange, progressAtLeast(runId, 1));
+    await assert.rejects(controller.start(config, configPath), (error: unknown) => {
+        assert.ok(isRefusal(error), String(error));
+        assert.equal(error.otherRunId, runId);
+        assert.match(error.userMessage, new RegExp(`already training in this sidecar: ${runId}.*Cancel it or wait`));
+        return true;
+    });
+    await assert.rejects(controller.resume(runId), (error: unknown) => isRefusal(error) && error.otherRunId === runId);
+    assert.equal(controller.get(runId)?.state, "running", "the refusals left the training run alone");
+
+    // Cancelling frees the sidecar for the next run.
+    await controller.cancel(runId);
+    const next = await controller.start(config, configPath);
+    assert.notEqual(next.runId, runId);
+    await controller.cancel(next.runId);
+    assert.equal(controller.get(next.runId)?.state, "cancelled");
+});

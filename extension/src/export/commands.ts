@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { ResponseError } from "vscode-jsonrpc";
 import {
     ExportRunRequest, RunListRequest,
-    type ExportFormat, type ExportMergedType, type ExportRunParams, type ExportRunResult, type RunSummary
+    type ExportFormat, type ExportMergedType, type ExportPeftDtype, type ExportRunParams, type ExportRunResult, type RunSummary
 } from "../../../sidecar/src/protocol/sidecar";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
 
@@ -26,10 +26,23 @@ const TARGETS: Target[] = [
     { label: "PEFT adapter", description: "safetensors + adapter_config.json", detail: "For Hugging Face transformers + peft, on the original (unconverted) base model.", format: "peft" }
 ];
 
+interface DtypeItem extends vscode.QuickPickItem {
+    dtype: ExportPeftDtype;
+}
+
+/** Asked only for PEFT; the first (f32, exact) is the default. */
+const PEFT_DTYPE_ITEMS: DtypeItem[] = [
+    { label: "F32", description: "exact", detail: "The adapter's own values, bit for bit.", dtype: "f32" },
+    { label: "F16", description: "half the size", detail: "Rounded to IEEE half precision (about 3 significant digits).", dtype: "f16" },
+    { label: "BF16", description: "half the size", detail: "Rounded to bfloat16: the F32 range, about 2 significant digits.", dtype: "bf16" }
+];
+
 export interface ExportCommandArgs {
     runId?: string;
     format?: ExportFormat;
     type?: ExportMergedType;
+    /** peft only; given with format, the dtype picker is skipped (default f32). */
+    dtype?: ExportPeftDtype;
     out?: string;
     /** Tests: skip the "Reveal" prompt. */
     quiet?: boolean;
@@ -79,11 +92,21 @@ async function exportRun(supervisor: SidecarSupervisor, target: unknown): Promis
         const runId = args.runId ?? (await pickRun(supervisor));
         if (!runId) return undefined;
         let chosen: Pick<Target, "format" | "type"> | undefined = args.format ? { format: args.format, ...(args.type ? { type: args.type } : {}) } : undefined;
+        const picked = !chosen;
         chosen ??= await vscode.window.showQuickPick(TARGETS, { title: `Export ${runId} as…` });
         if (!chosen) return undefined;
-        const params: ExportRunParams = { runId, format: chosen.format, ...(chosen.type ? { type: chosen.type } : {}), ...(args.out ? { out: args.out } : {}) };
+        let dtype = chosen.format === "peft" ? args.dtype : undefined;
+        if (chosen.format === "peft" && dtype === undefined && picked) {
+            dtype = (await vscode.window.showQuickPick(PEFT_DTYPE_ITEMS, { title: `Export ${runId} as PEFT: which float type for adapter_model.safetensors?` }))?.dtype;
+            if (!dtype) return undefined;
+        }
+        const params: ExportRunParams = {
+            runId, format: chosen.format,
+            ...(chosen.type ? { type: chosen.type } : {}), ...(dtype ? { dtype } : {}), ...(args.out ? { out: args.out } : {})
+        };
+        const variant = chosen.type ?? dtype;
         const result = await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: `LoRA Studio: exporting ${runId} (${chosen.format}${chosen.type ? ` ${chosen.type}` : ""})…` },
+            { location: vscode.ProgressLocation.Notification, title: `LoRA Studio: exporting ${runId} (${chosen.format}${variant ? ` ${variant}` : ""})…` },
             () => supervisor.sendRequest(ExportRunRequest.type, params)
         );
         for (const warning of result.warnings) void vscode.window.showWarningMessage(warning);

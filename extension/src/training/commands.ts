@@ -61,6 +61,7 @@ export function trainFromConfig(ctx: TrainingContext): Command {
                 () => ctx.controller.start(config, uri.fsPath)
             );
         } catch (error) {
+            if (error instanceof RunRequestError && error.isRunAlreadyActive) return explainRunAlreadyActive(ctx, "Training did not start", error);
             const line = error instanceof ConfigReadError ? error.line : undefined;
             const choice = await vscode.window.showErrorMessage(`Training did not start: ${messageOf(error)}`, OPEN_CONFIG);
             if (choice === OPEN_CONFIG) await openConfigAt(uri, messageOf(error), line);
@@ -68,6 +69,18 @@ export function trainFromConfig(ctx: TrainingContext): Command {
         }
         ProgressPanel.show(ctx.extensionUri, ctx.controller, started.runId);
     };
+}
+
+const SHOW_PROGRESS = "Show Progress";
+const CANCEL_RUN = "Cancel That Run";
+
+/** The sidecar trains one run at a time: say which run holds it and offer to watch or cancel that run. */
+async function explainRunAlreadyActive(ctx: TrainingContext, what: string, error: RunRequestError): Promise<void> {
+    const other = error.otherRunId;
+    const choice = await vscode.window.showErrorMessage(`${what}: ${error.userMessage}`, ...(other ? [SHOW_PROGRESS, CANCEL_RUN] : []));
+    if (!other) return;
+    if (choice === SHOW_PROGRESS) ProgressPanel.show(ctx.extensionUri, ctx.controller, other);
+    else if (choice === CANCEL_RUN) await vscode.commands.executeCommand(TRAINING_COMMANDS.cancel, other);
 }
 
 /** Opens the config with the cursor on the field the error names (`field "x.y"`), or on `line`. */
@@ -120,6 +133,9 @@ export function resumeRun(ctx: TrainingContext): Command {
             await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Resuming ${runId}…` }, () => ctx.controller.resume(runId!));
             ProgressPanel.show(ctx.extensionUri, ctx.controller, runId);
         } catch (error) {
+            if (error instanceof RunRequestError && error.isRunAlreadyActive && error.otherRunId !== runId) {
+                return explainRunAlreadyActive(ctx, `Could not resume ${runId}`, error);
+            }
             void vscode.window.showErrorMessage(`Could not resume ${runId}: ${messageOf(error)}`);
         }
     };

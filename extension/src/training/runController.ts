@@ -18,6 +18,7 @@ import {
     RunProgressNotification,
     RunResumeRequest,
     RunStartRequest,
+    SidecarErrorCode,
     type MetricRecord,
     type RunCancelResult,
     type RunFailure,
@@ -61,9 +62,20 @@ export interface RunsInterruptedEvent {
 
 /** A refused request, with the sidecar's message and what to do about it. */
 export class RunRequestError extends Error {
-    constructor(message: string, readonly hint: string | undefined, readonly code: number | undefined) {
+    constructor(
+        message: string,
+        readonly hint: string | undefined,
+        readonly code: number | undefined,
+        /** The other run the refusal is about (RunAlreadyActive: the run that is training). */
+        readonly otherRunId?: string
+    ) {
         super(message);
         this.name = "RunRequestError";
+    }
+
+    /** run/start or run/resume refused because another run trains in the sidecar (one at a time). */
+    get isRunAlreadyActive(): boolean {
+        return this.code === SidecarErrorCode.RunAlreadyActive;
     }
 
     /** The message and the hint in one line, as notifications show it. */
@@ -275,7 +287,7 @@ export class RunController implements Disposable {
         } catch (error) {
             if (error instanceof ResponseError) {
                 const data = error.data as SidecarErrorData | undefined;
-                throw new RunRequestError(error.message, data?.hint, error.code);
+                throw new RunRequestError(error.message, data?.hint, error.code, typeof data?.runId === "string" ? data.runId : undefined);
             }
             throw error;
         }

@@ -3,6 +3,7 @@
 // It stays empty (its welcome text explains) in an untrusted workspace, and it does not start the sidecar
 // while the workspace has no runs folder yet.
 import * as vscode from "vscode";
+import { uriExists } from "../workspaceFs";
 import type { RunSummary } from "../../../sidecar/src/protocol/sidecar";
 import { TRAINING_COMMANDS } from "./commandIds";
 import { isResumable, type RunController } from "./runController";
@@ -55,7 +56,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     async getChildren(element?: RunNode): Promise<RunNode[]> {
         if (element || !vscode.workspace.isTrusted) return [];
         const folder = vscode.workspace.workspaceFolders?.[0];
-        if (!folder || !(await exists(vscode.Uri.joinPath(folder.uri, ".lora-studio", "runs")))) return [];
+        if (!folder || !(await uriExists(vscode.Uri.joinPath(folder.uri, ".lora-studio", "runs")))) return [];
         try {
             const runs = await this.controller.list();
             this.summaries = new Map(runs.map((r) => [r.runId, r]));
@@ -92,11 +93,3 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     }
 }
 
-async function exists(uri: vscode.Uri): Promise<boolean> {
-    try {
-        await vscode.workspace.fs.stat(uri);
-        return true;
-    } catch {
-        return false;
-    }
-}

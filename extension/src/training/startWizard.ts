@@ -3,6 +3,7 @@
 // the `loraStudio.training.*` settings; the preset list shows the sidecar's memory estimate for the chosen model.
 // Escape at any step ends the wizard without writing anything.
 import * as vscode from "vscode";
+import { uriExists } from "../workspaceFs";
 import { RunEstimateRequest, type RunEstimateResult, type TrainingPresetId } from "../../../sidecar/src/protocol/sidecar";
 import { TRAINING_PRESET_IDS, TRAINING_PRESETS } from "../../../sidecar/src/training/presets";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
@@ -107,14 +108,6 @@ async function writeAtomically(target: vscode.Uri, text: string): Promise<void> 
     }
 }
 
-async function exists(uri: vscode.Uri): Promise<boolean> {
-    try {
-        await vscode.workspace.fs.stat(uri);
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 /** Runs the wizard; resolves with the written config, or undefined when it was cancelled or refused. */
 export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: SidecarSupervisor, ui: WizardUi = quickInputUi): Promise<vscode.Uri | undefined> {
@@ -147,7 +140,7 @@ export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: Sid
     const nameTaken = new Set<string>();
     const validate = (value: string): string | undefined => runNameProblem(value) ?? (nameTaken.has(value) ? `${value}${CONFIG_SUFFIX} already exists; choose another name.` : undefined);
     let name = defaultRunName(dataset);
-    for (let i = 2; await exists(vscode.Uri.joinPath(folder, `${name}${CONFIG_SUFFIX}`)); i++) {
+    for (let i = 2; await uriExists(vscode.Uri.joinPath(folder, `${name}${CONFIG_SUFFIX}`)); i++) {
         nameTaken.add(name);
         name = `${defaultRunName(dataset)}-${i}`;
     }

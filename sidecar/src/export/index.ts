@@ -5,13 +5,16 @@ import { exportGgufLora } from "./ggufLora";
 import { exportMerged, MERGED_TYPES, type MergedType, type Quantize } from "./merged";
 import { exportOllama } from "./ollama";
 import { exportPeft } from "./peft";
-import type { ExportFormat } from "../protocol/sidecar";
+import type { SafetensorsDtype } from "./safetensors";
+import type { ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
 
 export { ExportInputError } from "./adapter";
 export { MERGED_TYPES, type MergedType } from "./merged";
 
-export type { ExportFormat } from "../protocol/sidecar";
+export type { ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["gguf-lora", "merged", "ollama", "peft"];
+/** The first is the default: the adapter's own F32 values, exactly. */
+export const PEFT_DTYPES: readonly ExportPeftDtype[] = ["f32", "f16", "bf16"];
 
 export interface ExportOptions {
     format: ExportFormat;
@@ -25,6 +28,8 @@ export interface ExportOptions {
     system?: string;
     /** peft only: `base_model_name_or_path`. */
     baseModelId?: string;
+    /** peft only: the safetensors' float type; default f32. */
+    dtype?: ExportPeftDtype;
     /** The engine's quantizeModel; merged q8_0/q4_0/q4_k_m only. */
     quantize?: Quantize;
 }
@@ -38,18 +43,20 @@ export interface ExportResult {
     warnings: string[];
 }
 
+const SAFETENSORS_DTYPE: Record<ExportPeftDtype, SafetensorsDtype> = { f32: "F32", f16: "F16", bf16: "BF16" };
+
 export function formatNeedsEngine(format: ExportFormat, type: MergedType | undefined): boolean {
     return format === "merged" && type !== undefined && type !== "f16" && type !== "f32";
 }
 
-/** The default output path for a run's adapter: beside it, named by target. */
-export function defaultExportPath(adapterPath: string, format: ExportFormat, type: MergedType = "f16"): string {
+/** The default output path for a run's adapter: beside it, named by target (and by PEFT dtype other than f32). */
+export function defaultExportPath(adapterPath: string, format: ExportFormat, type: MergedType = "f16", dtype: ExportPeftDtype = "f32"): string {
     const dir = dirname(adapterPath);
     switch (format) {
         case "gguf-lora": return join(dir, "export", "adapter.gguf");
         case "merged": return join(dir, "export", `merged-${type}.gguf`);
         case "ollama": return join(dir, "export", "ollama", "Modelfile");
-        case "peft": return join(dir, "export", "peft");
+        case "peft": return join(dir, "export", dtype === "f32" ? "peft" : `peft-${dtype}`);
     }
 }
 
@@ -58,6 +65,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const adapter = resolve(opts.adapter);
     let out = resolve(opts.out);
     if (opts.type !== undefined && !MERGED_TYPES.includes(opts.type)) throw new Error(`type must be one of ${MERGED_TYPES.join(", ")}, got ${JSON.stringify(opts.type)}`);
+    if (opts.dtype !== undefined && !PEFT_DTYPES.includes(opts.dtype)) throw new Error(`dtype must be one of ${PEFT_DTYPES.join(", ")}, got ${JSON.stringify(opts.dtype)}`);
     switch (opts.format) {
         case "gguf-lora":
             await exportGgufLora({ model, adapter, out });
@@ -72,7 +80,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
             return { format: opts.format, path: out, files: [out], warnings: r.warnings };
         }
         case "peft": {
-            const r = exportPeft({ model, adapter, out, ...(opts.baseModelId ? { baseModelId: opts.baseModelId } : {}) });
+            const r = exportPeft({
+                model, adapter, out,
+                ...(opts.baseModelId ? { baseModelId: opts.baseModelId } : {}),
+                ...(opts.dtype ? { dtype: SAFETENSORS_DTYPE[opts.dtype] } : {})
+            });
             return { format: opts.format, path: out, files: [r.safetensorsPath, r.configPath], warnings: [] };
         }
         default:

@@ -3,7 +3,7 @@
 // training data had one. Paths are absolute, so `ollama create NAME -f Modelfile` works from any folder.
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { kvString } from "../gguf";
+import { kvString, type GgufFile } from "../gguf";
 import { writeFileAtomic } from "../training/atomicFile";
 import { checkAdapterFitsBase, openGguf, readLoraAdapter } from "./adapter";
 import { ollamaTemplateFor } from "./ollamaTemplate";
@@ -37,6 +37,14 @@ export function renderModelfile(opts: { model: string; adapter: string; template
     return `${lines.join("\n")}\n`;
 }
 
+/** The text of the vocabulary's EOS token ("" if it names none): templates such as Mistral's print it after each answer. */
+function eosTokenText(base: GgufFile): string {
+    const id = base.kv.get("tokenizer.ggml.eos_token_id");
+    const tokens = base.kv.get("tokenizer.ggml.tokens");
+    if (id === undefined || typeof id.value !== "number" || tokens?.type !== "array" || tokens.itemType !== "string") return "";
+    return tokens.value[id.value] ?? "";
+}
+
 export function exportOllama(opts: OllamaOptions): OllamaResult {
     const adapter = readLoraAdapter(opts.adapter);
     const base = openGguf(opts.model, "base model");
@@ -47,7 +55,7 @@ export function exportOllama(opts: OllamaOptions): OllamaResult {
     } catch {
         source = undefined;
     }
-    const mapped = ollamaTemplateFor(source);
+    const mapped = ollamaTemplateFor(source, eosTokenText(base));
     const warnings: string[] = [];
     if (!mapped.ok) {
         warnings.push(`No TEMPLATE written: ${mapped.reason}. Ollama will fall back to its default template; add a TEMPLATE by hand so prompts match training.`);

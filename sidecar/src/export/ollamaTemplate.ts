@@ -1,18 +1,22 @@
 // Maps a model's Jinja chat template to Ollama's Go-template TEMPLATE and its stop parameters.
 //
-// Each supported family (ChatML/Qwen, Llama 3, Phi-3, Gemma) has a Go template and a TypeScript rendering of what
+// Each supported family (ChatML/Qwen, Llama 3, Phi-3, Gemma, Mistral [INST]) has a Go template and a TypeScript rendering of what
 // that Go template prints. A family is used only when the model's own Jinja template, rendered on probe
 // conversations exactly as training and chat render it (renderParameters.ts; system messages folded into user
 // messages when the template rejects them, as render.ts does), prints the same text as the family's rendering.
-// Anything else (Mistral's variants, tool-only templates, a customized ChatML) is reported as unsupported rather
-// than exported with a template that would silently change the prompt. The test suite renders every family's Go
+// Anything else (tool-only templates, a customized ChatML, Mistral variants whose default system prompt carries
+// today's date) is reported as unsupported rather than exported with a template that would silently change the
+// prompt. The test suite renders every family's Go
 // template with Go's own text/template and compares it with the Jinja output.
 //
 // Ollama (template/template.go) gives a template `.Messages` (with system messages in place, consecutive
 // messages of one role joined by a blank line) and `.System` (all system messages joined). BOS is not part of
-// the template: llama.cpp adds it when tokenizing, so the Jinja side is rendered with an empty bos_token.
+// the template: llama.cpp adds it when tokenizing, so the Jinja side is rendered with an empty bos_token. EOS is:
+// templates such as Mistral's print it after every answer, so they are rendered with the model's own EOS text,
+// which the Go template then prints literally (Ollama tokenizes the prompt with special tokens enabled).
 import { Template } from "@huggingface/jinja";
 import { SYSTEM_AS_USER_FORMAT, TEMPLATE_RENDER_PARAMETERS } from "../pipeline/renderParameters";
+import { deriveMistral } from "./ollamaMistral";
 
 export interface ChatTurn {
     role: "system" | "user" | "assistant";
@@ -51,11 +55,19 @@ function squash(turns: readonly ChatTurn[]): ChatTurn[] {
     return out;
 }
 
+interface Derived {
+    template: string;
+    render(turns: readonly ChatTurn[]): string;
+    /** When they depend on the template or the EOS token; else the family's. */
+    stops?: string[];
+}
+
 interface Family {
     name: string;
     /** Quick look at the source; the probe comparison decides. */
     looksLike(source: string): boolean;
-    derive(source: string): { template: string; render(turns: readonly ChatTurn[]): string } | string;
+    /** `eosToken`: the model's EOS text ("" when unknown), as the Jinja side is rendered with it. */
+    derive(source: string, eosToken: string): Derived | string;
     stops: string[];
 }
 
@@ -156,7 +168,14 @@ const gemma: Family = {
     }
 };
 
-export const OLLAMA_FAMILIES: readonly Family[] = [llama3, chatml, phi3, gemma];
+const mistral: Family = {
+    name: "mistral",
+    looksLike: (s) => s.includes("[INST]") && s.includes("[/INST]"),
+    stops: ["[INST]", "[/INST]"],
+    derive: (source, eosToken) => deriveMistral(source, eosToken, { literal, renderJinjaLikeChat, squash })
+};
+
+export const OLLAMA_FAMILIES: readonly Family[] = [llama3, chatml, phi3, gemma, mistral];
 
 /** Conversations whose renderings must agree before a family is trusted. */
 export const PROBE_CONVERSATIONS: readonly (readonly ChatTurn[])[] = [
@@ -166,15 +185,15 @@ export const PROBE_CONVERSATIONS: readonly (readonly ChatTurn[])[] = [
 ];
 
 /** The Ollama template for a Jinja chat template, or why there is none. */
-export function ollamaTemplateFor(source: string | undefined): OllamaTemplateResult {
+export function ollamaTemplateFor(source: string | undefined, eosToken = ""): OllamaTemplateResult {
     if (source === undefined || source.trim() === "") return { ok: false, reason: "the model has no chat template (tokenizer.chat_template)" };
     const candidates = OLLAMA_FAMILIES.filter((f) => f.looksLike(source));
-    if (candidates.length === 0) return { ok: false, reason: "its chat template is not one of the families LoRA Studio maps to Ollama (ChatML/Qwen, Llama 3, Phi-3, Gemma)" };
+    if (candidates.length === 0) return { ok: false, reason: "its chat template is not one of the families LoRA Studio maps to Ollama (ChatML/Qwen, Llama 3, Phi-3, Gemma, Mistral [INST])" };
     const reasons: string[] = [];
     for (const family of candidates) {
         let derived: ReturnType<Family["derive"]>;
         try {
-            derived = family.derive(source);
+            derived = family.derive(source, eosToken);
         } catch (err) {
             reasons.push(`${family.name}: ${(err as Error).message}`);
             continue;
@@ -185,7 +204,7 @@ export function ollamaTemplateFor(source: string | undefined): OllamaTemplateRes
         }
         const mismatch = PROBE_CONVERSATIONS.find((turns) => {
             try {
-                return renderJinjaLikeChat(source, turns) !== derived.render(turns);
+                return renderJinjaLikeChat(source, turns, true, eosToken) !== derived.render(turns);
             } catch {
                 return true;
             }
@@ -194,7 +213,7 @@ export function ollamaTemplateFor(source: string | undefined): OllamaTemplateRes
             reasons.push(`${family.name}: the model's template prints a ${mismatch.length}-message conversation differently`);
             continue;
         }
-        return { ok: true, value: { family: family.name, template: derived.template, stops: family.stops } };
+        return { ok: true, value: { family: family.name, template: derived.template, stops: derived.stops ?? family.stops } };
     }
     return { ok: false, reason: `its chat template looks like ${candidates.map((c) => c.name).join(" or ")} but does not render like it (${reasons.join("; ")})` };
 }

@@ -9,6 +9,10 @@
 // each head (LlamaModel.permute: [2, head_dim/2] → [head_dim/2, 2]) so that llama.cpp can rotate adjacent pairs.
 // A LoRA trained on the GGUF therefore has B rows in that order; the HF model needs them back in its own order.
 // A acts on the input side and is unchanged.
+//
+// dtype: F32 (default) is the adapter exactly; F16/BF16 round each value to nearest even. PEFT records no dtype in
+// adapter_config.json: the safetensors header carries it, and PEFT casts the weights to the LoRA layers' dtype on
+// load (and autocasts F16/BF16 adapters to F32 by default), so the config is the same for every dtype.
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { GgufFile } from "../gguf";

@@ -1,10 +1,12 @@
 // A minimal safetensors writer (https://github.com/huggingface/safetensors, "Format"): an 8-byte little-endian
 // header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}
 // padded with spaces so the data starts 8-byte aligned, then the tensors' little-endian bytes back to back.
-import { encodeF16, f32Bytes } from "../gguf";
+import { encodeBF16, encodeF16, f32Bytes } from "../gguf";
 import { writeFileAtomic } from "../training/atomicFile";
 
-export type SafetensorsDtype = "F32" | "F16";
+export type SafetensorsDtype = "F32" | "F16" | "BF16";
+
+const ENCODERS: Record<SafetensorsDtype, (data: Float32Array) => Uint8Array> = { F32: f32Bytes, F16: encodeF16, BF16: encodeBF16 };
 
 export interface SafetensorsTensor {
     name: string;
@@ -22,7 +24,7 @@ export function encodeSafetensors(tensors: readonly SafetensorsTensor[], dtype: 
         const count = t.shape.reduce((a, b) => a * b, 1);
         if (count !== t.data.length) throw new Error(`safetensors: tensor '${t.name}' has ${t.data.length} values but shape [${t.shape.join(", ")}]`);
         if (t.name in header) throw new Error(`safetensors: duplicate tensor name '${t.name}'`);
-        const bytes = dtype === "F16" ? encodeF16(t.data) : f32Bytes(t.data);
+        const bytes = ENCODERS[dtype](t.data);
         header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
         blobs.push(bytes);
         offset += bytes.length;

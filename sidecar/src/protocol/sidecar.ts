@@ -42,6 +42,11 @@ export const SidecarErrorCode = {
     ShuttingDown: -32018,
     /** The pre-flight memory check found no micro-batch size that fits (run/start); the hint says what to change. */
     InsufficientMemory: -32019,
+    /**
+     * run/start or run/resume while another run trains in this sidecar: one run at a time (it takes every core, or the
+     * GPU's memory). `data.runId` names the run that is training; cancel it or wait for it to finish.
+     */
+    RunAlreadyActive: -32020,
     /** chat/open could not load the model or apply the adapter; the message names both files. */
     ChatLoadFailed: -32040,
     /** No open chat session with that id (closed, or opened in a sidecar that has since restarted). */
@@ -54,6 +59,8 @@ export type SidecarErrorCode = (typeof SidecarErrorCode)[keyof typeof SidecarErr
 /** The `data` of every sidecar ResponseError: what the user can do about it. */
 export interface SidecarErrorData {
     hint: string;
+    /** The run the error is about, where that is another run than the request's (RunAlreadyActive: the one training). */
+    runId?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,6 +701,25 @@ export namespace DebugConsoleLogRequest {
     export const type = new RequestType<{ text: string }, void, SidecarErrorData>(method);
 }
 
+/**
+ * Test only: with test hooks on and this variable "1", an out-of-memory recovery waits before it restarts the run
+ * from its checkpoint, and sends DebugOomRestartHeldNotification, until DebugReleaseOomRestartRequest releases it.
+ * This makes the restart window (the run between two attempts) deterministic for tests; unset, nothing waits.
+ */
+export const HOLD_OOM_RESTART_ENV_VAR = "LORA_STUDIO_TEST_HOLD_OOM_RESTART";
+
+/** Test only, sent by the sidecar: run `runId` ran out of memory and its restart is held (HOLD_OOM_RESTART_ENV_VAR). */
+export namespace DebugOomRestartHeldNotification {
+    export const method = "debug/oomRestartHeld" as const;
+    export const type = new NotificationType<{ runId: string }>(method);
+}
+
+/** Test only, sent by tests: lets the held restart of `runId` go on. Returns false when none was held. */
+export namespace DebugReleaseOomRestartRequest {
+    export const method = "debug/releaseOomRestart" as const;
+    export const type = new RequestType<{ runId: string }, boolean, SidecarErrorData>(method);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Training setup: presets, the pre-flight memory estimate and out-of-memory recovery
 // ---------------------------------------------------------------------------------------------
@@ -770,6 +796,8 @@ export namespace RunMemoryAdjustedNotification {
 
 export type ExportFormat = "gguf-lora" | "merged" | "ollama" | "peft";
 export type ExportMergedType = "f32" | "f16" | "q8_0" | "q4_0" | "q4_k_m";
+/** The PEFT safetensors' float type: f32 keeps the adapter exact; f16/bf16 halve the file (rounded to nearest even). */
+export type ExportPeftDtype = "f32" | "f16" | "bf16";
 
 export interface ExportRunParams {
     format: ExportFormat;
@@ -786,6 +814,8 @@ export interface ExportRunParams {
     type?: ExportMergedType;
     /** ollama only: the SYSTEM prompt the training data used. */
     system?: string;
+    /** peft only; default f32. */
+    dtype?: ExportPeftDtype;
 }
 
 export interface ExportRunResult {

@@ -3,7 +3,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { MessageConnection } from "vscode-jsonrpc";
 import type { Engine } from "../engine";
-import { defaultExportPath, EXPORT_FORMATS, ExportInputError, MERGED_TYPES, runExport } from "../export";
+import { defaultExportPath, EXPORT_FORMATS, ExportInputError, MERGED_TYPES, PEFT_DTYPES, runExport } from "../export";
 import { ExportRunRequest, SidecarErrorCode, type ExportRunParams, type ExportRunResult } from "../protocol/sidecar";
 import { RunDirectory, type RunStore } from "../training/runStore";
 import { sidecarError, toRunStoreResponseError } from "./errors";
@@ -29,6 +29,8 @@ function checkParams(p: ExportRunParams): void {
         if (v !== undefined && (typeof v !== "string" || (v === "" && field !== "system"))) invalid(`export/run: "${field}" must be a non-empty string when given, got ${JSON.stringify(v)}`);
     }
     if (p.type !== undefined && !MERGED_TYPES.includes(p.type)) invalid(`export/run: "type" must be one of ${MERGED_TYPES.join(", ")}, got ${JSON.stringify(p.type)}`);
+    if (p.dtype !== undefined && !PEFT_DTYPES.includes(p.dtype)) invalid(`export/run: "dtype" must be one of ${PEFT_DTYPES.join(", ")}, got ${JSON.stringify(p.dtype)}`);
+    if (p.dtype !== undefined && p.format !== "peft") invalid(`export/run: "dtype" applies to format "peft" only, got format ${JSON.stringify(p.format)}`);
 }
 
 export function registerExportHandlers(connection: MessageConnection, gates: ExportHandlerGates): void {
@@ -60,13 +62,14 @@ export function registerExportHandlers(connection: MessageConnection, gates: Exp
         }
         if (adapter === undefined || model === undefined) invalid("export/run needs a run (runId or runDirectory) or both adapter and model");
         const type = params.type ?? (params.format === "merged" ? "f16" : undefined);
-        const out = params.out ?? defaultExportPath(run ? join(run.path, "adapter.gguf") : adapter, params.format, type);
+        const out = params.out ?? defaultExportPath(run ? join(run.path, "adapter.gguf") : adapter, params.format, type, params.dtype);
         const engine = gates.engine();
         try {
             return await runExport({
                 format: params.format, model, adapter, out,
                 ...(type ? { type } : {}),
                 ...(params.system ? { system: params.system } : {}),
+                ...(params.dtype ? { dtype: params.dtype } : {}),
                 quantize: (i, o, t) => engine.quantizeModel(i, o, t)
             });
         } catch (error) {

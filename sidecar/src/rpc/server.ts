@@ -5,6 +5,7 @@
 
 import type { MessageConnection } from "vscode-jsonrpc";
 import {
+    HOLD_OOM_RESTART_ENV_VAR,
     InitializeRequest,
     type InitializeParams,
     type InitializeResult,
@@ -25,7 +26,7 @@ import { sidecarError } from "./errors";
 import { getRun, listRuns } from "./runHandlers";
 import { TrainingService } from "./trainingHandlers";
 import type { Engine } from "../engine";
-import { registerTestHooks } from "./testHooks";
+import { holdOomRestarts, registerTestHooks } from "./testHooks";
 import { registerDatasetHandlers } from "./datasetHandlers";
 import { registerEstimateHandlers } from "./estimateHandlers";
 import { parseSimulatedOutOfMemory, SIMULATED_OOM_ENV_VAR } from "../training/oomRecovery";
@@ -136,7 +137,8 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     registerEstimateHandlers(connection, { requireEngine, workspaceRoot, capabilities: () => requireSession().probe.capabilities });
     const training = new TrainingService(connection, async () => requireSession().probe.engine as Engine, {
         log,
-        ...(options.testHooks && process.env[SIMULATED_OOM_ENV_VAR] ? { simulatedOutOfMemory: parseSimulatedOutOfMemory(process.env[SIMULATED_OOM_ENV_VAR]) } : {})
+        ...(options.testHooks && process.env[SIMULATED_OOM_ENV_VAR] ? { simulatedOutOfMemory: parseSimulatedOutOfMemory(process.env[SIMULATED_OOM_ENV_VAR]) } : {}),
+        ...(options.testHooks && process.env[HOLD_OOM_RESTART_ENV_VAR] === "1" ? { holdOutOfMemoryRestart: holdOomRestarts(connection) } : {})
     });
     connection.onRequest(RunStartRequest.type, (params) => {
         requireEngine();

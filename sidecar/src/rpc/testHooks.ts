@@ -2,7 +2,9 @@
 // hung child so the supervisor's timeout and kill paths run against a real process.
 
 import type { MessageConnection } from "vscode-jsonrpc";
-import { DebugBlockRequest, DebugConsoleLogRequest, DebugInfoRequest, SidecarErrorCode } from "../protocol/sidecar";
+import {
+    DebugBlockRequest, DebugConsoleLogRequest, DebugInfoRequest, DebugOomRestartHeldNotification, DebugReleaseOomRestartRequest, SidecarErrorCode
+} from "../protocol/sidecar";
 import { sidecarError } from "./errors";
 
 export function registerTestHooks(connection: MessageConnection, isInitialized: () => boolean): void {
@@ -18,4 +20,23 @@ export function registerTestHooks(connection: MessageConnection, isInitialized: 
         process.stdout.write(`${text}\n`);
     });
     connection.onRequest(DebugInfoRequest.type, () => ({ pid: process.pid, initialized: isInitialized() }));
+}
+
+/**
+ * The HOLD_OOM_RESTART_ENV_VAR hook: an out-of-memory restart announces itself with debug/oomRestartHeld and waits
+ * until debug/releaseOomRestart names its run, so a test can cancel inside the restart window deterministically.
+ */
+export function holdOomRestarts(connection: MessageConnection): (runId: string) => Promise<void> {
+    const held = new Map<string, () => void>();
+    connection.onRequest(DebugReleaseOomRestartRequest.type, ({ runId }) => {
+        const release = held.get(runId);
+        held.delete(runId);
+        release?.();
+        return release !== undefined;
+    });
+    return (runId) =>
+        new Promise<void>((release) => {
+            held.set(runId, release);
+            void connection.sendNotification(DebugOomRestartHeldNotification.type, { runId }).catch(() => undefined);
+        });
 }

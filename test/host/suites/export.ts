@@ -1,5 +1,5 @@
 // "LoRA Studio: Export" in a real extension host: a finished run of the workspace (the facts adapter's run, copied
-// in) is exported through the real sidecar to an Ollama Modelfile and a merged F16 GGUF, and a run whose base
+// in) is exported through the real sidecar to an Ollama Modelfile, a merged F16 GGUF and a BF16 PEFT folder, and a run whose base
 // model does not fit its adapter is refused with an error naming both files.
 //
 // LORA_STUDIO_TEST_FACTS_RUN (set by test/e2e/export.test.ts) is the run folder of test/oracle/trainedAdapter.ts.
@@ -25,7 +25,7 @@ function copyRun(from: string, root: string, runId: string, model?: string): voi
 }
 
 suite("export", (test) => {
-    test("a finished run exports to an Ollama Modelfile and a merged GGUF beside its adapter", async () => {
+    test("a finished run exports to an Ollama Modelfile, a merged GGUF and a BF16 PEFT folder beside its adapter", async () => {
         await activateExtensionUnderTest();
         const source = process.env.LORA_STUDIO_TEST_FACTS_RUN;
         assert.ok(source, "LORA_STUDIO_TEST_FACTS_RUN is set by test/e2e/export.test.ts");
@@ -44,6 +44,14 @@ suite("export", (test) => {
         const merged = (await vscode.commands.executeCommand(COMMAND, { runId, format: "merged", type: "f16" } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
         assert.ok(merged && existsSync(merged.path), "the merged model was written");
         assert.equal(readFileSync(merged.path).subarray(0, 4).toString("latin1"), "GGUF");
+
+        // With the format given, the dtype picker is skipped; dtype names the default folder.
+        const peft = (await vscode.commands.executeCommand(COMMAND, { runId, format: "peft", dtype: "bf16", quiet: true } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
+        assert.ok(peft, "the PEFT export returned a result");
+        assert.equal(peft.path, join(root, ".lora-studio", "runs", runId, "export", "peft-bf16"));
+        const st = readFileSync(join(peft.path, "adapter_model.safetensors"));
+        const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString("utf8")) as Record<string, { dtype?: string }>;
+        assert.equal(header["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"]?.dtype, "BF16");
     }, { timeoutMs: 240_000 });
 
     test("a run whose base model is not the adapter's is refused, naming both files", async () => {

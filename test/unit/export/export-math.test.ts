@@ -1,5 +1,5 @@
 // The pure parts of the exports: dequantization, the LoRA merge, the Q/K row un-permutation and the safetensors
-// layout. The end-to-end checks against independent readers live in test/integration/export-*.test.ts.
+// layout (F32, BF16), the default paths. The end-to-end checks against independent readers live in test/integration/export-*.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeF16, encodeQ4_0, f16BitsToF32, GgmlType } from "../../../sidecar/src/gguf";
@@ -7,6 +7,8 @@ import { canDequantize, dequantize, UnsupportedTensorTypeError } from "../../../
 import { mergeWeight } from "../../../sidecar/src/export/merged";
 import { unpermuteRows } from "../../../sidecar/src/export/peft";
 import { encodeSafetensors } from "../../../sidecar/src/export/safetensors";
+import { defaultExportPath, PEFT_DTYPES } from "../../../sidecar/src/export";
+import { join } from "node:path";
 
 function seeded(n: number, seed: number): Float32Array {
     let s = seed >>> 0;
@@ -67,4 +69,24 @@ test("safetensors: 8-byte header length, JSON header padded to 8 bytes, offsets 
     assert.equal(bytes.length, 8 + n + 20);
     assert.equal(view.getFloat32(8 + n + 12, true), -1);
     assert.throws(() => encodeSafetensors([{ name: "c", shape: [2, 2], data: new Float32Array(3) }], "F32"), /has 3 values but shape \[2, 2\]/);
+});
+
+test("safetensors BF16: two bytes a value, the top half of each F32 rounded to nearest even", () => {
+    // 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even wins (1); 1 + 3·2^-8 ties to 1 + 2^-6 (even mantissa).
+    const values = Float32Array.of(1, -2.5, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -8 + 2 ** -20);
+    const bytes = encodeSafetensors([{ name: "w", shape: [5], data: values }], "BF16");
+    const view = new DataView(bytes.buffer);
+    const n = Number(view.getBigUint64(0, true));
+    const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString("utf8")) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+    assert.deepEqual(header.w, { dtype: "BF16", shape: [5], data_offsets: [0, 10] });
+    const decoded = Array.from({ length: 5 }, (_, i) => new Float32Array(Uint32Array.of(view.getUint16(8 + n + 2 * i, true) << 16).buffer)[0]);
+    assert.deepEqual(decoded, [1, -2.5, 1, 1 + 2 ** -6, 1 + 2 ** -7]);
+});
+
+test("the default PEFT folder is named by its dtype, except the default f32", () => {
+    const adapter = join("runs", "r1", "adapter.gguf");
+    assert.equal(defaultExportPath(adapter, "peft"), join("runs", "r1", "export", "peft"));
+    assert.equal(defaultExportPath(adapter, "peft", undefined, "f32"), join("runs", "r1", "export", "peft"));
+    assert.equal(defaultExportPath(adapter, "peft", undefined, "bf16"), join("runs", "r1", "export", "peft-bf16"));
+    assert.deepEqual(PEFT_DTYPES, ["f32", "f16", "bf16"]);
 });
