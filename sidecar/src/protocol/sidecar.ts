@@ -9,7 +9,7 @@
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 
 /** Bump on any incompatible change to a message below. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
