@@ -6,12 +6,13 @@
 // Screenshots: test-results/e2e/chat/*.png.
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { copyFileSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FrameLocator } from "playwright-core";
 import { CHAT_IDS } from "../../sidecar/src/protocol/chatWebview";
 import { factsAdapter } from "../oracle/trainedAdapter";
 import { withSession } from "./harness/session";
+import { sidecarPids } from "./harness/sessionProcesses";
 import { activeWebview, runCommand, UI_TIMEOUT_MS } from "./harness/workbench";
 
 const RUN_ID = "facts-run";
@@ -19,23 +20,6 @@ const RUN_DIR = `.lora-studio/runs/${RUN_ID}`;
 const QUESTION_FILE = "question.txt";
 /** Loading the tiny model and answering both columns on 2 busy cores. */
 const ANSWER_TIMEOUT_MS = 120_000;
-
-/** The sidecars started under this session: their environment carries the session's private XDG dirs. */
-function sidecarPids(sessionRoot: string): number[] {
-    const marker = `XDG_CONFIG_HOME=${join(sessionRoot, "xdg-config")}`;
-    const pids: number[] = [];
-    for (const entry of readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-            if (!cmdline.includes("sidecar.mjs")) continue;
-            if (readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(marker)) pids.push(Number(entry));
-        } catch {
-            // The process ended while we looked.
-        }
-    }
-    return pids;
-}
 
 async function finishedAnswer(chat: FrameLocator, exchange: number, column: "base" | "tuned"): Promise<string> {
     const answer = chat.locator(`#${CHAT_IDS.conversation} .exchange`).nth(exchange).locator(`[data-testid="answer-${column}"]`);

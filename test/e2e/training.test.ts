@@ -9,26 +9,17 @@ import * as assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { FrameLocator, Page } from "playwright-core";
 import { PROGRESS_IDS } from "../../sidecar/src/protocol/progressWebview";
 import { syntheticFacts } from "../oracle/facts";
 import { fixturePath } from "../oracle/fixtures";
+import { progressView, waitForChart, waitForState } from "./harness/progressView";
 import { withSession } from "./harness/session";
-import { openFile, runCommand, UI_TIMEOUT_MS, webviewContaining } from "./harness/workbench";
+import { openFile, runCommand, UI_TIMEOUT_MS } from "./harness/workbench";
 
 const CONFIG_FILE = "facts.lora.json";
 const TRAIN_TITLE = "LoRA Studio: Train with Config";
-/** Upper bound for training to reach a step: the tiny model does several steps a second even on 2 busy cores. */
-const TRAINING_TIMEOUT_MS = Number(process.env.LORA_STUDIO_E2E_TRAINING_TIMEOUT_MS ?? 180_000);
 /** Steps to watch before judging that the loss fell (its warmup is 6 steps; by step 12 it is well below the start). */
 const STEPS_BEFORE_JUDGING = 12;
-
-interface ChartData {
-    points: number;
-    firstLoss: number;
-    lastLoss: number;
-    lastStep: number;
-}
 
 function workspaceFiles(): Record<string, string> {
     const lines = syntheticFacts(24).map((f) => JSON.stringify({ messages: [{ role: "user", content: f.question }, { role: "assistant", content: f.answer }] }));
@@ -44,35 +35,6 @@ function workspaceFiles(): Record<string, string> {
         seed: 7
     };
     return { "facts.jsonl": `${lines.join("\n")}\n`, [CONFIG_FILE]: `${JSON.stringify(config, null, 4)}\n` };
-}
-
-/** Waits until the loss chart has drawn up to `minStep`, watching its attributes change; returns what it drew. */
-async function waitForChart(view: FrameLocator, minStep: number): Promise<ChartData> {
-    const data = await view.locator(`#${PROGRESS_IDS.lossChart}`).evaluate((el, [want, timeoutMs]) => new Promise<Record<string, string>>((resolve, reject) => {
-        const node = el as HTMLElement;
-        const done = (): boolean => Number(node.dataset.lastStep) >= want;
-        if (done()) return resolve({ ...node.dataset } as Record<string, string>);
-        const timer = setTimeout(() => {
-            observer.disconnect();
-            reject(new Error(`the loss chart stopped at step ${node.dataset.lastStep ?? "none"}; wanted ${want}`));
-        }, timeoutMs);
-        const observer = new MutationObserver(() => {
-            if (!done()) return;
-            observer.disconnect();
-            clearTimeout(timer);
-            resolve({ ...node.dataset } as Record<string, string>);
-        });
-        observer.observe(node, { attributes: true });
-    }), [minStep, TRAINING_TIMEOUT_MS] as const);
-    return { points: Number(data.points), firstLoss: Number(data.firstLoss), lastLoss: Number(data.lastLoss), lastStep: Number(data.lastStep) };
-}
-
-async function waitForState(view: FrameLocator, state: string): Promise<void> {
-    await view.locator(`#${PROGRESS_IDS.root}[data-state="${state}"]`).waitFor({ timeout: TRAINING_TIMEOUT_MS });
-}
-
-async function progressView(page: Page): Promise<FrameLocator> {
-    return webviewContaining(page, `#${PROGRESS_IDS.lossChart}`);
 }
 
 test("train from the palette: the loss falls, cancel, resume, reopen from the runs list, reload", async () => {
