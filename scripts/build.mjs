@@ -2,9 +2,10 @@
 // each webview), plus the test and bench files. Entries whose source does not exist yet are skipped,
 // so features can land one at a time.
 import { build } from "esbuild";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, dirname, basename } from "node:path";
 import { fileURLToPath } from "node:url";
+import { editorSchema } from "./editorSchema.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const watch = process.argv.includes("--watch");
@@ -72,4 +73,11 @@ await Promise.all(present.map((p) => build({
         : undefined,
     minify: p.platform === "browser" && !watch
 })));
+// VS Code's JSON support gets the run-config schema without constraints (see editorSchema.mjs). Temp + rename.
+const editorSchemaPath = join(root, "dist", "schemas", "run-config.editor.schema.json");
+mkdirSync(dirname(editorSchemaPath), { recursive: true });
+const fullSchema = JSON.parse(readFileSync(join(root, "schemas", "run-config.schema.json"), "utf8"));
+writeFileSync(`${editorSchemaPath}.tmp`, `${JSON.stringify(editorSchema(fullSchema), null, 4)}\n`);
+renameSync(`${editorSchemaPath}.tmp`, editorSchemaPath);
+
 console.log(`build: ${present.length} entries in ${Date.now() - started} ms (${present.map((p) => basename(p.out)).join(", ")})`);

@@ -4,6 +4,7 @@
 // Escape at any step ends the wizard without writing anything.
 import * as vscode from "vscode";
 import { uriExists } from "../workspaceFs";
+import { runConfigEditorSchemaUri } from "./runConfigSchemaUri";
 import { RunEstimateRequest, type RunEstimateResult, type TrainingPresetId } from "../../../sidecar/src/protocol/sidecar";
 import { TRAINING_PRESET_IDS, TRAINING_PRESETS } from "../../../sidecar/src/training/presets";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
@@ -151,7 +152,7 @@ export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: Sid
     const config = buildRunConfig(
         {
             dataset, model, preset: preset.value as TrainingPresetId, configPath: target.fsPath,
-            schemaUri: vscode.Uri.joinPath(extensionUri, "schemas", "run-config.schema.json").toString()
+            schemaUri: runConfigEditorSchemaUri(extensionUri)
         },
         settings
     );

@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import { PREVIEW_VIEW_TYPE } from "../../../sidecar/src/protocol/previewWebview";
 import { suite } from "../harness";
 import { activateExtensionUnderTest, codeOf, waitForDiagnostics, waitForTab } from "../vscodeHelpers";
+import { runConfigEditorSchemaUri } from "../../../extension/src/training/runConfigSchemaUri";
 import {
     BROKEN_DATASET_TEXT, CONVERTED_LINE, CONVERTED_MESSAGES, CONVERT_FIX_TITLE, EXPECTED_PROBLEMS, EXPECTED_PROBLEMS_AFTER_FIX
 } from "../fixtures/brokenDataset";
@@ -73,17 +74,36 @@ suite("datasets", (test) => {
         await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     });
 
-    test("a run config (*.lora.json) gets live diagnostics: a missing data file and an unknown field", async () => {
+    test("a run config (*.lora.json) gets live diagnostics once: a missing data file and an unknown field, from lora-studio only", async () => {
+        const extension = await activateExtensionUnderTest();
         const config = vscode.Uri.file(join(dirname(uri.fsPath), `host-run-${process.pid}.lora.json`));
         const dataset = basename(uri.fsPath); // relative to the config's folder
-        writeFileSync(config.fsPath, JSON.stringify({ model: dataset, data: "missing.jsonl", epoch: 2 }, null, 4));
+        // "$schema" as the Start Training wizard writes it (VS Code's JSON support follows it). "seed" twice: JSON.parse
+        // takes the last, and VS Code's JSON support warns "Duplicate object key" in the same pass as its schema check.
+        writeFileSync(config.fsPath, [
+            "{",
+            `    "$schema": ${JSON.stringify(runConfigEditorSchemaUri(extension.extensionUri))},`,
+            `    "model": ${JSON.stringify(dataset)},`,
+            `    "data": "missing.jsonl",`,
+            `    "epoch": 2,`,
+            `    "seed": 1,`,
+            `    "seed": 2`,
+            "}",
+            ""
+        ].join("\n"));
         const configDocument = await vscode.workspace.openTextDocument(config);
         await vscode.window.showTextDocument(configDocument);
         // The dataset exists but is no GGUF (RC202), data is missing (RC201), "epoch" is a typo (RC101).
-        const want = ["2:RC202", "3:RC201", "4:RC101"];
-        // VS Code's own JSON support also checks the schema (package.json jsonValidation); count only ours.
+        const want = ["3:RC202", "4:RC201", "5:RC101"];
         const ours = (d: readonly vscode.Diagnostic[]) => d.filter((x) => x.source === "lora-studio");
         await waitForDiagnostics(config, (d) => JSON.stringify(problemsOf(ours(d))) === JSON.stringify(want), `exactly ${want.join(", ")} from lora-studio`);
+
+        // Once VS Code's JSON support has checked the file (its duplicate-key warnings are there), it added no schema
+        // errors of its own: each problem shows once, with our code, range and hint.
+        const isDuplicateKey = (x: vscode.Diagnostic) => x.source !== "lora-studio" && /duplicate/i.test(x.message);
+        const checked = await waitForDiagnostics(config, (d) => d.some(isDuplicateKey), "VS Code's JSON support's duplicate-key warning");
+        const others = checked.filter((x) => x.source !== "lora-studio" && !isDuplicateKey(x));
+        assert.deepEqual(others.map((x) => `${x.range.start.line + 1} ${x.source}: ${x.message}`), [], "no second copy of the schema errors");
         await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     });
 });

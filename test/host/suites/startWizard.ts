@@ -97,7 +97,7 @@ suite("startWizard", (test) => {
             }
 
             const config = JSON.parse(readFileSync(written.fsPath, "utf8")) as Record<string, unknown>;
-            assert.match(String(config.$schema), /schemas\/run-config\.schema\.json$/);
+            assert.match(String(config.$schema), /dist\/schemas\/run-config\.editor\.schema\.json$/);
             assert.equal(config.data, `${tag}.jsonl`);
             assert.equal(config.epochs, 1, "the workspace setting loraStudio.training.epochs is used");
             assert.equal(config.sequenceLength, 256, "the CPU preset's rows");
