@@ -1,6 +1,6 @@
 // Benchmark of one LoRA training step of the native engine (forward + backward + AdamW) on a ~50–100M-parameter
 // llama shape, for an F32 base and its Q4_0 and Q4_K_M quantizations.
-//   npm run build && node out/bench/engine-step.mjs [--tokens N] [--steps N] [--threads N]
+//   npm run build && node out/bench/engine-step.mjs [--tokens N] [--steps N] [--threads N] [--rank R]
 // Each base runs in its own child process so peak RSS belongs to that base alone. Reports the median step time,
 // tokens/s and peak RSS. The PyTorch CPU reference on the same shape and tokens is added by the oracle side
 // (test/oracle/), which calls benchEngineStep() / benchTokens() from here so both measure the same work.
@@ -103,21 +103,22 @@ export async function benchModels(): Promise<Record<"f32" | QuantizeType, string
 
 async function main(): Promise<void> {
     const { values } = parseArgs({
-        options: { child: { type: "string" }, tokens: { type: "string" }, steps: { type: "string" }, threads: { type: "string" } }
+        options: { child: { type: "string" }, tokens: { type: "string" }, steps: { type: "string" }, threads: { type: "string" }, rank: { type: "string" } }
     });
     const common = {
         nTokens: Number(values.tokens ?? 176),
         steps: Number(values.steps ?? 5),
-        threads: Number(values.threads ?? 2)
+        threads: Number(values.threads ?? 2),
+        rank: Number(values.rank ?? 8)
     };
     if (values.child) {
         process.stdout.write(JSON.stringify(await benchEngineStep({ modelPath: values.child, ...common })) + "\n");
         return;
     }
     const models = await benchModels();
-    console.log(`engine LoRA step, r=8 on all seven modules, ${common.nTokens} tokens, ${common.threads} threads, median of ${common.steps}`);
+    console.log(`engine LoRA step, r=${common.rank} on all seven modules, ${common.nTokens} tokens, ${common.threads} threads, median of ${common.steps}`);
     for (const [name, path] of Object.entries(models)) {
-        const args = [process.argv[1]!, "--child", path, "--tokens", String(common.nTokens), "--steps", String(common.steps), "--threads", String(common.threads)];
+        const args = [process.argv[1]!, "--child", path, "--tokens", String(common.nTokens), "--steps", String(common.steps), "--threads", String(common.threads), "--rank", String(common.rank)];
         const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
         if (r.status !== 0) throw new Error(`bench child for ${name} failed (${r.status})`);
         const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as EngineStepBenchResult;

@@ -6,8 +6,11 @@
 // - gpu-6gb:  Qwen2.5-0.5B, 512-token rows   (estimate ≈ 3.5 GiB)
 // - gpu-12gb: Llama-3.2-1B, 1024-token rows  (≈ 8.3 GiB)
 // - gpu-24gb: Llama-3.2-3B, 1024-token rows  (≈ 12.7 GiB)
-// - cpu:      Qwen2.5-1.5B at Q4_0 (the fastest CPU kernel), 256-token rows (≈ 2.7 GiB of 8); rank 8 halves the
-//             adapter work.
+// - cpu:      Qwen2.5-1.5B at Q4_0 (the fastest CPU kernel), 256-token rows (≈ 2.7 GiB of 8); rank 16 like the
+//             others: rank 8 has half the adapter FLOPs but is no faster to train here (engine step 962–1002 ms at
+//             r8 vs 824–1081 ms at r16, bench shape Q4_0), and on AVX-512 CPUs a rank-8 adapter makes chat slower,
+//             not faster, because ggml's blocked kernel needs the rank to be a multiple of 16 there (a 1B-wide Q4_0
+//             model: time to first token 0.76× of the base at r8, 0.91× at r16; see docs/chat-performance.md).
 // These are smaller models than QLoRA's "7B on 24 GB": today's engine keeps every activation (no gradient
 // checkpointing), and attention scores grow with the square of the row (see memoryEstimate.ts). Accumulation keeps tokens per
 // optimizer step at 4096 (2048 on the CPU, where each step is slow).
@@ -66,11 +69,11 @@ export const TRAINING_PRESETS: Readonly<Record<TrainingPresetId, TrainingPreset>
     cpu: {
         id: "cpu",
         label: "CPU",
-        description: "models up to ~1.5B at 4-bit on all cores; 256-token rows × 8 accumulated, rank 8",
+        description: "models up to ~1.5B at 4-bit on all cores; 256-token rows × 8 accumulated",
         device: "cpu",
         memoryBytes: 8 * GiB,
         typicalModel: "a 1.5B model at Q4_0 (e.g. Qwen2.5-1.5B)",
-        settings: { sequenceLength: 256, gradAccum: 8, rank: 8, alpha: 16, quantizeBase: "q4_0", threads: 0 }
+        settings: { sequenceLength: 256, gradAccum: 8, rank: 16, alpha: 32, quantizeBase: "q4_0", threads: 0 }
     }
 };
 
