@@ -10,7 +10,7 @@
 //             others: rank 8 has half the adapter FLOPs but is no faster to train here (engine step 962–1002 ms at
 //             r8 vs 824–1081 ms at r16, bench shape Q4_0), and on AVX-512 CPUs a rank-8 adapter makes chat slower,
 //             not faster, because ggml's blocked kernel needs the rank to be a multiple of 16 there (a 1B-wide Q4_0
-//             model: time to first token 0.76× of the base at r8, 0.91× at r16; see docs/chat-performance.md).
+//             model: time to first token 0.76× of the base at r8, 0.84–0.91× at r16; see docs/chat-performance.md).
 // These are smaller models than QLoRA's "7B on 24 GB": today's engine keeps every activation (no gradient
 // checkpointing), and attention scores grow with the square of the row (see memoryEstimate.ts). Accumulation keeps tokens per
 // optimizer step at 4096 (2048 on the CPU, where each step is slow).
