@@ -10,31 +10,19 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { PROGRESS_IDS } from "../../sidecar/src/protocol/progressWebview";
-import { syntheticFacts } from "../oracle/facts";
-import { fixturePath } from "../oracle/fixtures";
 import { progressView, waitForChart, waitForState } from "./harness/progressView";
+import { FACTS_CONFIG_FILE, factsWorkspace } from "./harness/factsWorkspace";
 import { withSession } from "./harness/session";
 import { openFile, runCommand, UI_TIMEOUT_MS } from "./harness/workbench";
 
-const CONFIG_FILE = "facts.lora.json";
+const CONFIG_FILE = FACTS_CONFIG_FILE;
 const TRAIN_TITLE = "LoRA Studio: Train with Config";
 /** Steps to watch before judging that the loss fell (its warmup is 6 steps; by step 12 it is well below the start). */
 const STEPS_BEFORE_JUDGING = 12;
 
+/** 40 epochs of 5 steps: about a minute of training, far more than the test waits for. */
 function workspaceFiles(): Record<string, string> {
-    const lines = syntheticFacts(24).map((f) => JSON.stringify({ messages: [{ role: "user", content: f.question }, { role: "assistant", content: f.answer }] }));
-    // 40 epochs of 5 steps: about a minute of training, far more than the test waits for.
-    const config = {
-        model: fixturePath("tiny-f32.gguf"),
-        data: "facts.jsonl",
-        epochs: 40,
-        learningRate: 2e-3,
-        sequenceLength: 128,
-        threads: 2,
-        checkpointEvery: 4,
-        seed: 7
-    };
-    return { "facts.jsonl": `${lines.join("\n")}\n`, [CONFIG_FILE]: `${JSON.stringify(config, null, 4)}\n` };
+    return factsWorkspace({ epochs: 40, checkpointEvery: 4 });
 }
 
 test("train from the palette: the loss falls, cancel, resume, reopen from the runs list, reload", async () => {

@@ -12,14 +12,13 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { PROGRESS_IDS } from "../../sidecar/src/protocol/progressWebview";
 import type { RunStatusFile } from "../../sidecar/src/training/runStore";
-import { syntheticFacts } from "../oracle/facts";
-import { fixturePath } from "../oracle/fixtures";
 import { progressView, TRAINING_TIMEOUT_MS, waitForChart, waitForState } from "./harness/progressView";
+import { FACTS_CONFIG_FILE, factsWorkspace } from "./harness/factsWorkspace";
 import { withSession } from "./harness/session";
 import { sidecarPids } from "./harness/sessionProcesses";
 import { openFile, runCommand, UI_TIMEOUT_MS } from "./harness/workbench";
 
-const CONFIG_FILE = "facts.lora.json";
+const CONFIG_FILE = FACTS_CONFIG_FILE;
 /** Small, so the first checkpoint comes a few steps in and the kill loses at most this many steps. */
 const CHECKPOINT_EVERY = 5;
 /** Where the sidecar is killed: this many steps after a checkpoint, which Resume trains again. */
@@ -27,20 +26,9 @@ const STEPS_PAST_CHECKPOINT = 2;
 /** Steps trained after the resume before the test is satisfied that the run goes on. */
 const STEPS_AFTER_RESUME = 3;
 
+/** 60 epochs of 5 steps: far more training than the test waits for, so the run never finishes on its own. */
 function workspaceFiles(): Record<string, string> {
-    const lines = syntheticFacts(24).map((f) => JSON.stringify({ messages: [{ role: "user", content: f.question }, { role: "assistant", content: f.answer }] }));
-    // 60 epochs of 5 steps: far more training than the test waits for, so the run never finishes on its own.
-    const config = {
-        model: fixturePath("tiny-f32.gguf"),
-        data: "facts.jsonl",
-        epochs: 60,
-        learningRate: 2e-3,
-        sequenceLength: 128,
-        threads: 2,
-        checkpointEvery: CHECKPOINT_EVERY,
-        seed: 7
-    };
-    return { "facts.jsonl": `${lines.join("\n")}\n`, [CONFIG_FILE]: `${JSON.stringify(config, null, 4)}\n` };
+    return factsWorkspace({ epochs: 60, checkpointEvery: CHECKPOINT_EVERY });
 }
 
 function readStatus(runDir: string): RunStatusFile {
