@@ -17,7 +17,7 @@
 // Runs alternate base/tuned and swap which goes first, so drift in the machine's load hits both;
 // medians of ≥ 5 runs. Wall times and process CPU times are both reported: on a shared machine the wall time
 // also measures other load. Goal (issue 5): tuned/base ≥ 0.9× on both numbers.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -81,6 +81,19 @@ function syntheticPair(shape: ShapeName, quant: TinyModelQuant, rank: number, mo
     if (!existsSync(model)) makeTinyModel({ out: model, quant, shape: SHAPES[shape] });
     if (!existsSync(adapter)) writeRandomAdapter(model, rank, modules, adapter);
     return { model, adapter };
+}
+
+/** The CPU features that decide ggml's kernels here (docs/chat-performance.md): AVX-512 blocks and AMX tiles. */
+function vectorFeatures(): string {
+    let flags: Set<string>;
+    try {
+        const info = readFileSync("/proc/cpuinfo", "utf8");
+        flags = new Set((/^flags\s*:(.*)$/m.exec(info)?.[1] ?? "").trim().split(/\s+/));
+    } catch {
+        return "CPU flags unknown (no /proc/cpuinfo)";
+    }
+    const has = (flag: string): string => (flags.has(flag) ? "yes" : "no");
+    return `AVX2 ${has("avx2")}, AVX-512 ${has("avx512f")}, AMX ${has("amx_int8")}`;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -248,7 +261,7 @@ async function main(): Promise<void> {
     }
 
     console.log(`chat-adapter bench: ${opts.runs} interleaved runs, ${opts.nPrompt}-token prompt, ${opts.nDecode} decoded tokens, ${opts.threads} thread(s)`);
-    console.log(`machine: ${cpus()[0]?.model ?? "?"} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, node-llama-cpp CPU`);
+    console.log(`machine: ${cpus()[0]?.model ?? "?"} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, node-llama-cpp CPU; ${vectorFeatures()}`);
     const results = [];
     for (const pair of pairs) {
         const result = await benchPair(pair, opts);
