@@ -5,6 +5,7 @@ import { ResponseError } from "vscode-jsonrpc";
 import {
     ChatCloseRequest,
     ChatOpenRequest,
+    type ChatOpenParams,
     ChatSendRequest,
     type ChatSendResult,
     ChatStopRequest,
@@ -24,13 +25,8 @@ export const CHAT_STOP_TIMEOUT_MS = 10_000;
 /** Sessions kept open (each holds a context); the least recently used is closed beyond this. */
 const MAX_SESSIONS = 4;
 
-export interface SessionConfig {
-    model: string;
-    adapter?: string;
-    system?: string;
-    /** CPU threads; 0 or absent = node-llama-cpp's choice. */
-    threads?: number;
-}
+/** What makes a session (threads 0 or absent = node-llama-cpp's choice); one session is kept per distinct config. */
+export type SessionConfig = Pick<ChatOpenParams, "model" | "adapter" | "system" | "threads">;
 
 export interface AnswerRequest {
     config: SessionConfig;

@@ -6,10 +6,11 @@ import * as vscode from "vscode";
 import { ResponseError } from "vscode-jsonrpc";
 import { EVAL_VIEW_TYPE, type EvalViewState } from "../../../sidecar/src/protocol/evalWebview";
 import {
-    EvalCancelRequest, EvalProgressNotification, EvalRunRequest, RunGetRequest, RunListRequest,
-    type EvalReport, type EvalRunParams, type RunGetResult, type RunSummary
+    EvalCancelRequest, EvalProgressNotification, EvalRunRequest, RunGetRequest,
+    type EvalReport, type EvalRunParams, type RunGetResult
 } from "../../../sidecar/src/protocol/sidecar";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
+import { pickRunWithAdapter } from "../training/pickRunWithAdapter";
 import { EvalReportPanel } from "./evalPanel";
 
 export const EVAL_COMMAND = "loraStudio.evaluate";
@@ -34,22 +35,6 @@ function describeError(error: unknown): string {
         return typeof hint === "string" && hint !== "" ? `${error.message} ${hint}` : error.message;
     }
     return error instanceof Error ? error.message : String(error);
-}
-
-/** Runs with an adapter: finished ones first (newest first), then cancelled ones. */
-async function pickRun(supervisor: SidecarSupervisor): Promise<string | undefined> {
-    const { runs } = await supervisor.sendRequest(RunListRequest.type);
-    const rank = (r: RunSummary): number => (r.state === "finished" ? 0 : 1);
-    const usable = runs.filter((r) => r.state === "finished" || r.state === "cancelled").sort((a, b) => rank(a) - rank(b) || (a.createdAt < b.createdAt ? 1 : -1));
-    if (usable.length === 0) {
-        void vscode.window.showInformationMessage("No finished training run in this workspace yet. Train one first, or run `lora-studio eval --model M --adapter A --data D.jsonl` in a terminal.");
-        return undefined;
-    }
-    const picked = await vscode.window.showQuickPick(
-        usable.map((r) => ({ label: r.runId, description: `${r.state} · ${r.updatedAt.slice(0, 16).replace("T", " ")}`, detail: r.model, runId: r.runId })),
-        { title: "Evaluate which run?", placeHolder: "The newest finished run is first" }
-    );
-    return picked?.runId;
 }
 
 async function pickData(run: RunGetResult): Promise<{ data?: string } | undefined> {
@@ -116,7 +101,10 @@ async function evaluate(context: vscode.ExtensionContext, supervisor: SidecarSup
         return undefined;
     }
     try {
-        const runId = runIdOf(target) ?? (await pickRun(supervisor));
+        const runId = runIdOf(target) ?? (await pickRunWithAdapter(supervisor, {
+            title: "Evaluate which run?",
+            noRunMessage: "No finished training run in this workspace yet. Train one first, or run `lora-studio eval --model M --adapter A --data D.jsonl` in a terminal."
+        }));
         if (!runId) return undefined;
         const run = await supervisor.sendRequest(RunGetRequest.type, { runId });
         let data: { data?: string } | undefined;

@@ -4,10 +4,11 @@
 import * as vscode from "vscode";
 import { ResponseError } from "vscode-jsonrpc";
 import {
-    ExportRunRequest, RunListRequest,
-    type ExportFormat, type ExportMergedType, type ExportPeftDtype, type ExportRunParams, type ExportRunResult, type RunSummary
+    ExportRunRequest,
+    type ExportFormat, type ExportMergedType, type ExportPeftDtype, type ExportRunParams, type ExportRunResult
 } from "../../../sidecar/src/protocol/sidecar";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
+import { pickRunWithAdapter } from "../training/pickRunWithAdapter";
 
 export const EXPORT_COMMAND = "loraStudio.export";
 
@@ -63,22 +64,6 @@ function argsOf(target: unknown): ExportCommandArgs {
     return {};
 }
 
-/** Runs with an adapter: finished ones first, newest first, then cancelled ones. */
-async function pickRun(supervisor: SidecarSupervisor): Promise<string | undefined> {
-    const { runs } = await supervisor.sendRequest(RunListRequest.type);
-    const rank = (r: RunSummary): number => (r.state === "finished" ? 0 : 1);
-    const usable = runs.filter((r) => r.state === "finished" || r.state === "cancelled").sort((a, b) => rank(a) - rank(b) || (a.createdAt < b.createdAt ? 1 : -1));
-    if (usable.length === 0) {
-        void vscode.window.showInformationMessage("No finished training run in this workspace yet. Train one first, or run `lora-studio export --adapter A --model M --format …` in a terminal.");
-        return undefined;
-    }
-    const pick = await vscode.window.showQuickPick(
-        usable.map((r) => ({ label: r.runId, description: `${r.state}, ${r.updatedAt.slice(0, 16).replace("T", " ")}`, detail: r.model, runId: r.runId })),
-        { title: "Export: which run's adapter?", placeHolder: "The newest finished run is first" }
-    );
-    return pick?.runId;
-}
-
 async function reveal(path: string): Promise<void> {
     const uri = vscode.Uri.file(path);
     // The explorer can show files inside the workspace (also in code-server); the OS file manager the rest.
@@ -89,7 +74,10 @@ async function reveal(path: string): Promise<void> {
 async function exportRun(supervisor: SidecarSupervisor, target: unknown): Promise<ExportRunResult | undefined> {
     const args = argsOf(target);
     try {
-        const runId = args.runId ?? (await pickRun(supervisor));
+        const runId = args.runId ?? (await pickRunWithAdapter(supervisor, {
+            title: "Export: which run's adapter?",
+            noRunMessage: "No finished training run in this workspace yet. Train one first, or run `lora-studio export --adapter A --model M --format …` in a terminal."
+        }));
         if (!runId) return undefined;
         let chosen: Pick<Target, "format" | "type"> | undefined = args.format ? { format: args.format, ...(args.type ? { type: args.type } : {}) } : undefined;
         const picked = !chosen;

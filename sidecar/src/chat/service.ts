@@ -1,7 +1,7 @@
 // The sidecar's chat sessions, transport-free: open (sharing one model per file through a ModelPool),
 // send with streaming and a stop handle per request, reset, close. rpc/chatHandlers.ts maps it to the
 // chat/… requests; errors here are plain classes that the handlers turn into typed JSON-RPC errors.
-import type { ChatSendParams } from "../protocol/sidecar";
+import type { ChatOpenParams, ChatSendParams } from "../protocol/sidecar";
 import { ModelPool } from "./modelPool";
 import { ModelChat, type StreamedAnswer } from "./session";
 
@@ -11,15 +11,6 @@ export class ChatSessionNotFoundError extends Error {
 
 export class ChatRequestError extends Error {
     override name = "ChatRequestError";
-}
-
-export interface OpenSessionOptions {
-    model: string;
-    adapter?: string;
-    system?: string;
-    contextSize?: number;
-    threads?: number;
-    requestId?: string;
 }
 
 /** A `chat/send` request plus where its streamed text goes. */
@@ -48,7 +39,7 @@ export class ChatService {
     private generation: Promise<unknown> = Promise.resolve();
     private nextId = 1;
 
-    async open(options: OpenSessionOptions): Promise<{ sessionId: string; chat: ModelChat }> {
+    async open(options: ChatOpenParams): Promise<{ sessionId: string; chat: ModelChat }> {
         const controller = this.track(options.requestId);
         try {
             const chat = await ModelChat.open({
