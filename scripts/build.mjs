@@ -20,7 +20,9 @@ const processes = [
     { in: "sidecar/src/main.ts", out: "dist/sidecar.mjs", platform: "node", format: "esm" },
     { in: "sidecar/src/cli.ts", out: "dist/cli.mjs", platform: "node", format: "esm" },
     // In-host tests run inside the VS Code extension host (test-electron or code-server), so CommonJS.
-    { in: "test/host/index.ts", out: "out/test/host/index.js", platform: "node", format: "cjs" }
+    { in: "test/host/index.ts", out: "out/test/host/index.js", platform: "node", format: "cjs" },
+    // The sidecar with test-only requests (debug/block…), which the production protocol does not have.
+    { in: "test/integration/hookedSidecar.ts", out: "out/test/integration/hookedSidecar.mjs", platform: "node", format: "esm" }
 ];
 
 function walk(dir, predicate, acc = []) {

@@ -44,7 +44,7 @@ run(process.execPath, [join(root, "scripts", "build.mjs")]);
 run(process.execPath, [join(root, "scripts", "build-native.mjs")]);
 
 step("Tiny model (cached)");
-run(process.execPath, [join(root, "scripts", "make-fixtures.mjs")]);
+run(process.execPath, [join(root, "scripts", "make-fixtures.mjs"), "--only", "tiny-f32.gguf"]);
 
 step("Validate the fact set");
 run(process.execPath, [cli, "validate", data]);

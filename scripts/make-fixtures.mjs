@@ -1,6 +1,7 @@
 // Generates the test models into .cache/fixtures/ with the built CLI (`npm run build` first).
 // Each fixture is regenerated only when its options or the generator's sources change: a stamp file
-// next to it holds the hash of both.
+// next to it holds the hash of both. The list is test/oracle/fixtures.json (test/oracle/fixtures.ts reads it
+// too); `--only a.gguf,b.gguf` makes just those (the demo needs only tiny-f32.gguf).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, renameSync } from "node:fs";
@@ -12,10 +13,18 @@ const outDir = join(root, ".cache", "fixtures");
 const cli = join(root, "bin", "lora-studio.mjs");
 
 /** name → make-tiny-model arguments. The default shape and seed are the generator's. */
-const fixtures = {
-    "tiny-f32.gguf": ["--quant", "f32"],
-    "tiny-q4_0.gguf": ["--quant", "q4_0"]
-};
+const all = Object.fromEntries(Object.entries(JSON.parse(readFileSync(join(root, "test", "oracle", "fixtures.json"), "utf8"))).map(
+    ([name, o]) => [name, ["--arch", o.arch, "--quant", o.quant, ...(o.experts ? ["--experts", String(o.experts)] : [])]]
+));
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? "").split(",").filter(Boolean) : undefined;
+for (const name of only ?? []) {
+    if (!(name in all)) {
+        console.error(`make-fixtures: --only ${name}: no such fixture in test/oracle/fixtures.json (${Object.keys(all).join(", ")})`);
+        process.exit(2);
+    }
+}
+const fixtures = only ? Object.fromEntries(only.map((n) => [n, all[n]])) : all;
 
 function sourcesHash() {
     const h = createHash("sha256");

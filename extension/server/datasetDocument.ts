@@ -5,7 +5,7 @@
 import type { TextDocumentContentChangeEvent } from "vscode-languageserver";
 import { IncrementalValidator, type ValidateOptions, type ValidationResult } from "../../sidecar/src/datasets/index";
 import { LineBuffer, spliceLarge } from "./lineBuffer";
-import { countExampleTokens } from "./tokenLengths";
+import { countExampleTokens } from "../../sidecar/src/datasets/tokenChecks";
 import type { TokenCounter } from "./tokenizer";
 
 /**
@@ -132,7 +132,7 @@ export class DatasetDocument {
         let sliceCount = 0;
         for (let i = 0; i < this.tokens.length; i++) {
             if (this.tokens[i] !== null) continue;
-            this.tokens[i] = countExampleTokens(this.buffer.line(i), this.options.format, this.options.columnMapping, counter);
+            this.tokens[i] = countExampleTokens(this.buffer.line(i), { format: this.options.format, mapping: this.options.columnMapping }, counter);
             if (++sliceCount >= TOKEN_SLICE_LINES) {
                 sliceCount = 0;
                 await yieldToEventLoop();

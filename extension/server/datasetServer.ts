@@ -1,7 +1,8 @@
 // The language server's wiring: documents in, debounced validation, diagnostics out (cleared on close), code
 // actions and the preview's custom requests. All dataset logic lives in the pure core (sidecar/src/datasets);
 // this file only connects it to LSP, like yaml-language-server's validationHandlers.
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { DatasetReadError, readDatasetFile } from "../../sidecar/src/datasets/readDatasetFile";
 import {
     CodeActionKind,
     DidChangeConfigurationNotification,
@@ -16,11 +17,11 @@ import { DatasetLinePreviewRequest, DatasetRowsRequest, DatasetSummaryRequest, D
 import { codeActions, isConvertFileData, resolveConvertFile } from "./codeActions";
 import { DatasetDocument } from "./datasetDocument";
 import { toLspDiagnostic } from "./diagnostics";
-import { lineMaskPreview, TrainableCheck } from "./labelMask";
+import { lineMaskPreview } from "./labelMask";
 import { buildRows, buildSummary } from "./previewData";
 import { resolveModelPath, sanitizeSettings, uriToPath, validateOptionsFor, workspaceRelativePath } from "./settings";
 import { isRunConfigUri, RunConfigDocuments } from "./runConfigDocuments";
-import { tokenDiagnostics } from "./tokenLengths";
+import { tooLongDiagnostics, TrainableCheck } from "../../sidecar/src/datasets/tokenChecks";
 import { TokenCounter } from "./tokenizer";
 
 /** Quiet time after the last keystroke before validating; short enough to feel live. */
@@ -192,8 +193,9 @@ export function startDatasetServer(connection: Connection): void {
         const counts = doc.tokenCounts(counter);
         if (!counts || !counter) return [];
         const options = { format: doc.validateOptions.format, mapping: doc.validateOptions.columnMapping };
-        const untrainable = trainableCheck.diagnostics(counts, (line) => doc.buffer.line(line), counter, options, settings);
-        return untrainable.concat(tokenDiagnostics(counts, (line) => doc.buffer.line(line).length, settings.maxSequenceLength, settings.maxDiagnosticsPerFile));
+        // The core's checks (sidecar/src/datasets/tokenChecks.ts), as `lora-studio validate --model` runs them.
+        const untrainable = trainableCheck.diagnostics(counts, (line) => doc.buffer.line(line), counter, options, settings, counter.modelPath);
+        return untrainable.concat(tooLongDiagnostics(counts, (line) => doc.buffer.line(line).length, settings.maxSequenceLength, settings.maxDiagnosticsPerFile)).map(toLspDiagnostic);
     }
 
     function publish(doc: DatasetDocument, diagnostics: Diagnostic[]): void {
@@ -216,7 +218,15 @@ export function startDatasetServer(connection: Connection): void {
         }
         const cached = onDisk.get(uri);
         if (cached && cached.mtimeMs === mtimeMs) return cached.doc;
-        const decoded = decodeDatasetBytes(await readFile(path));
+        let bytes: Uint8Array;
+        try {
+            // Bounded like every dataset read (sidecar/src/datasets/readDatasetFile.ts): a device or a huge file stops early.
+            bytes = readDatasetFile(path);
+        } catch (error) {
+            if (error instanceof DatasetReadError) throw new ResponseError(1, `Cannot preview: ${error.message}`);
+            throw error;
+        }
+        const decoded = decodeDatasetBytes(bytes);
         const fresh = new DatasetDocument(uri, decoded.text, null, { ...optionsFor(uri), decodedFromInvalidUtf8: decoded.invalidUtf8 });
         // Keep only the most recent few: each holds a whole file and its validation state.
         onDisk.delete(uri);

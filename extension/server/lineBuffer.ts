@@ -3,6 +3,7 @@
 // edit on a 200k-line file cost O(changed lines) plus one array splice, and gives the incremental
 // validator exactly the {startLine, endLine, newLines} it needs.
 import type { Range } from "vscode-languageserver";
+import { splitLines } from "../../sidecar/src/datasets/index";
 
 /** Lines [start, oldEnd) of the text the validator last saw became lines [start, newEnd) of the current text. */
 export interface PendingEdit {
@@ -11,15 +12,11 @@ export interface PendingEdit {
     newEnd: number;
 }
 
-// Like VS Code and LSP: \r\n, \r and \n all end a line.
-const LINE_BREAK = /\r\n|\r|\n/;
 /** Above this many inserted lines, rebuild the array instead of `splice(...spread)`, which overflows the stack. */
 const MAX_SPREAD_LINES = 10_000;
 
-export function splitLines(text: string): string[] {
-    // Splitting on a plain "\n" is several times faster than the regex on a 50 MB text; most files have no "\r".
-    return text.indexOf("\r") < 0 ? text.split("\n") : text.split(LINE_BREAK);
-}
+/** The dataset core's splitter (re-exported for the buffer's tests), so the buffer numbers lines as the validator does. */
+export { splitLines };
 
 export class LineBuffer {
     private lines: string[];

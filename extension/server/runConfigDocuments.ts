@@ -1,11 +1,11 @@
 // Run config files (`*.lora.json`) in the language server: keeps their text in step with the editor, re-checks
 // them with the pure checker (sidecar/src/datasets/runConfig.ts) after a quiet moment, and publishes the result.
-// The file system probe lives here; the checks do not.
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+// The checks and the file system probe live in the core, shared with the sidecar's run/start.
 import { dirname, resolve } from "node:path";
 import type { Connection, TextDocumentContentChangeEvent } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { checkRunConfig, type RunConfigProbe } from "../../sidecar/src/datasets/runConfig";
+import { nodeFileProbe } from "../../sidecar/src/training/runConfigProbe";
 import { toLspDiagnostic } from "./diagnostics";
 import { uriToPath } from "./settings";
 
@@ -14,29 +14,8 @@ export function isRunConfigUri(uri: string): boolean {
     return /\.lora\.json$/i.test(uri);
 }
 
-/** node:fs behind the checker's probe. Sync on purpose: a config names three small paths at most. */
-export const nodeFileProbe: RunConfigProbe = {
-    kind(path) {
-        try {
-            return statSync(path).isDirectory() ? "directory" : "file";
-        } catch {
-            return "missing";
-        }
-    },
-    head(path, length) {
-        let fd: number | undefined;
-        try {
-            fd = openSync(path, "r");
-            const buffer = new Uint8Array(length);
-            const read = readSync(fd, buffer, 0, length, 0);
-            return buffer.subarray(0, read);
-        } catch {
-            return undefined;
-        } finally {
-            if (fd !== undefined) closeSync(fd);
-        }
-    }
-};
+/** The core's node:fs probe (sidecar/src/training/runConfigProbe.ts), shared with the sidecar's run/start. */
+export { nodeFileProbe };
 
 export class RunConfigDocuments {
     private readonly docs = new Map<string, TextDocument>();

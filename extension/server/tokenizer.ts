@@ -4,9 +4,11 @@
 // dynamic import() that esbuild leaves alone (it is external in scripts/build.mjs).
 import { existsSync } from "node:fs";
 import type { LlamaModel } from "node-llama-cpp";
+import { ModelFileError, openModelFile } from "../../sidecar/src/gguf";
 import { chatTemplateIn, pipelineTokenizerFor } from "../../sidecar/src/pipeline/llamaTokenizer";
 import type { PipelineTokenizer } from "../../sidecar/src/pipeline/types";
 
+/** The ExampleTokenizer (sidecar/src/datasets/tokenChecks.ts) of the language server: node-llama-cpp, vocab only. */
 export class TokenCounter {
     /** The same tokenizer wrapper training uses, for the label-mask preview (labelMask.ts). */
     readonly pipeline: PipelineTokenizer;
@@ -22,6 +24,13 @@ export class TokenCounter {
     static async load(modelPath: string): Promise<TokenCounter> {
         if (!existsSync(modelPath)) {
             throw new Error(`loraStudio.baseModel: ${modelPath} does not exist. Set it to the path of a GGUF model file.`);
+        }
+        // The load guard train, chat, eval and export use: llama.cpp never sees a truncated or inconsistent file.
+        try {
+            openModelFile(modelPath, { skipArraysOver: 4096 });
+        } catch (error) {
+            if (error instanceof ModelFileError) throw new Error(`loraStudio.baseModel: ${error.message}. Set it to the path of a GGUF model file.`);
+            throw error;
         }
         const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
         // build "never": a missing prebuilt must fail fast with a message, not compile llama.cpp inside the editor.
@@ -43,6 +52,3 @@ export class TokenCounter {
         await this.model.dispose();
     }
 }
-
-/** Fixed cost per message of a chat template (role header and end token), used on top of the content tokens. */
-export const TEMPLATE_TOKENS_PER_MESSAGE = 4;

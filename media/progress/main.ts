@@ -42,6 +42,9 @@ function showSnapshot(snapshot: RunSnapshot): void {
     live = snapshot.live;
     totalSteps = snapshot.totalSteps;
     byId("description").textContent = snapshot.description;
+    const note = byId(PROGRESS_IDS.dataNote);
+    note.textContent = snapshot.dataNote ?? "";
+    note.hidden = snapshot.dataNote === undefined;
     showState(snapshot.state, snapshot.resumable, snapshot.error);
     draw();
 }

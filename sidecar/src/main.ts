@@ -7,9 +7,9 @@
 // or dies.
 
 import { protocolOutput } from "./rpc/stdioGuard";
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
+import { createMessageConnection, StreamMessageWriter } from "vscode-jsonrpc/node";
+import { FrameReader } from "./rpc/frameReader";
 import { version as sidecarVersion } from "../../package.json";
-import { TEST_HOOKS_ENV_VAR } from "./protocol/sidecar";
 import type { EngineLoader } from "./rpc/engineProbe";
 import { registerSidecarServer } from "./rpc/server";
 import { loadEngine as loadNativeEngine } from "./engine";
@@ -36,13 +36,17 @@ const loadEngine: EngineLoader = () => loadNativeEngine();
 // (checkpoint + adapter), which needs this process alive. Our life ends when stdin closes.
 process.on("SIGINT", () => undefined);
 
-const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(protocolOutput));
-
-const server = registerSidecarServer(connection, {
-    loadEngine,
-    sidecarVersion,
-    testHooks: process.env[TEST_HOOKS_ENV_VAR] === "1"
+// Our own frame reader (rpc/frameReader.ts), not vscode-jsonrpc's: garbage, a header without Content-Length or a
+// Content-Length of -1 or 1e12 left that one deaf for good. Ours logs each problem, answers bad JSON with a JSON-RPC
+// parse error and finds the next frame.
+const writer = new StreamMessageWriter(protocolOutput);
+const reader = new FrameReader(process.stdin, {
+    reply: (response) => void writer.write(response).catch(() => undefined),
+    log: (message) => process.stderr.write(`lora-studio sidecar: ${message}\n`)
 });
+const connection = createMessageConnection(reader, writer);
+
+const server = registerSidecarServer(connection, { loadEngine, sidecarVersion });
 
 let exiting = false;
 function exitWhenInputEnds(): void {
@@ -55,4 +59,6 @@ process.stdin.on("end", exitWhenInputEnds);
 connection.onError(([error]) => process.stderr.write(`lora-studio sidecar: connection error: ${error.message}\n`));
 
 connection.listen();
+/** For a test entry that adds requests before any message is read (test/integration/hookedSidecar.ts); nothing else. */
+export const sidecarProcess = { connection, server };
 process.stderr.write(`lora-studio sidecar ${sidecarVersion} listening on stdio (pid ${process.pid})\n`);

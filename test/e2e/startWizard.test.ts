@@ -8,14 +8,14 @@ import { describeFailures } from "../host/report";
 import { fixturePath } from "../oracle/fixtures";
 import { withSession } from "./harness/session";
 
-test("in-host Start Training wizard: cancel at each step writes nothing; the finished wizard writes the config and trains it", async () => {
+test("in-host Start Training wizard: cancel at each step writes nothing; the finished wizard writes the config and trains it; untrainable models are marked and refused", async () => {
     const model = fixturePath("tiny-f32.gguf");
     await withSession({ name: "start-wizard", hostSuites: ["startWizard"], env: { LORA_STUDIO_TEST_TINY_MODEL: model } }, async (session) => {
         const { exitCode, report } = await session.hostTestsResult();
         await session.screenshot("after-wizard");
         assert.ok(report, `the in-host run wrote no report (exit code ${exitCode}).\ncode-server output:\n${session.serverOutput}`);
         assert.equal(report.failed, 0, describeFailures(report));
-        assert.equal(report.passed, 2);
+        assert.equal(report.passed, 3);
         assert.equal(exitCode, 0);
     });
 });

@@ -122,7 +122,7 @@ test("lora-studio eval refuses missing, corrupt and mismatched adapters, naming 
 
     const notAnAdapter = await evalWith(facts.model, facts.model);
     assert.equal(notAnAdapter.code, 1);
-    assert.match(notAnAdapter.stderr, /not a GGUF LoRA adapter/);
+    assert.match(notAnAdapter.stderr, /not a LoRA adapter/);
 
     assert.ok(readdirSync(dir).every((f) => !f.startsWith("eval-")), "no report for a refused evaluation");
 });

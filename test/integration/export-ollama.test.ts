@@ -30,6 +30,7 @@ const EXPECTED: Record<string, string> = {
     "meta-llama-Llama-3.3-70B-Instruct.jinja": "llama3",
     "microsoft-Phi-3.5-mini-instruct.jinja": "phi3",
     "google-gemma-2-2b-it.jinja": "gemma",
+    "google-gemma-4-31B-it.jinja": "gemma4",
     "mistralai-Mistral-Nemo-Instruct-2407.jinja": "mistral",
     "mistralai-Ministral-3-14B-Reasoning-2512.jinja": "mistral",
     "unsloth-mistral-Devstral-Small-2507.jinja": "mistral"

@@ -1,5 +1,6 @@
 // Run configs (`*.lora.json`) through the real dataset language server over stdio: schema errors on exact ranges,
-// paths checked on the real file system relative to the config's folder, live re-checks as the user types.
+// paths checked on the real file system relative to the config's folder, the model's architecture and the targets
+// checked from its GGUF header, live re-checks as the user types.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -7,6 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DidChangeTextDocumentNotification, DidCloseTextDocumentNotification, type Diagnostic } from "vscode-languageserver-protocol/node";
 import { repoRoot, startServer, type ServerHarness } from "./languageServerHarness";
+import { SMALL_SHAPE, writeArchBase } from "../unit/support/archModels";
 
 const summary = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `${d.range.start.line}:${d.range.start.character} ${String(d.code)}`).sort();
 
@@ -63,6 +65,26 @@ describe("run config diagnostics over stdio", () => {
 
         await server.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
         assert.deepEqual((await server.diagnostics(uri)).diagnostics, []);
+    });
+
+    test("a model the engine cannot train is flagged on its value; replacing the file re-reads its header", { timeout: 60_000 }, async () => {
+        const model = join(dir, "moe.gguf");
+        writeArchBase(model, "llama", { kv: { "llama.expert_count": { type: "u32", value: 8 } } });
+        const uri = pathToFileURL(join(dir, "moe.lora.json")).href;
+        const text = JSON.stringify({ model: "moe.gguf", data: "data/train.jsonl", targetModules: ["attn_q", "attn_qkv"] }, null, 4);
+        server.open(uri, text);
+        const first = await server.diagnostics(uri);
+        assert.deepEqual(summary(first.diagnostics), ["1:13 RC204"]);
+        assert.match(first.diagnostics[0]!.message, /moe\.gguf cannot be trained: architecture 'llama' here is a mixture-of-experts model \(8 experts\).*LoRA Studio trains llama, qwen2/);
+        assert.match(first.diagnostics[0]!.codeDescription?.href ?? "", /diagnostics\.md#rc204-model-not-trainable$/);
+
+        // The user swaps in a dense model under the same name: the header is read again, the targets are checked.
+        writeArchBase(model, "llama", { shape: { ...SMALL_SHAPE, nFf: 32 } });
+        await server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 2 }, contentChanges: [{ text: `${text}\n` }] });
+        const second = await server.diagnostics(uri, (p) => p.version === 2);
+        assert.deepEqual(summary(second.diagnostics), ["5:8 RC206"]);
+        assert.match(second.diagnostics[0]!.message, /targetModules\[1\] "attn_qkv": 'attn_qkv' is a fused target, and llama models have separate projections: use attn_q, attn_k and attn_v/);
+        await server.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
     });
 
     test("a .jsonl next to it is still validated as a dataset", { timeout: 60_000 }, async () => {

@@ -11,12 +11,20 @@ import { chatHistoryFor, createChatWrapperForModel } from "../../sidecar/src/pip
 import { chatTemplateOf, getCpuLlama, pipelineTokenizerFor } from "../../sidecar/src/pipeline/llamaTokenizer";
 import { renderConversation } from "../../sidecar/src/pipeline/render";
 import type { ChatMessage } from "../../sidecar/src/pipeline/types";
-import { fixtureCacheDir, templateFixtures, type TemplateFixture } from "../unit/pipeline/support/templateFixtures";
+import { readGguf, readTensorBytes, writeGguf } from "../../sidecar/src/gguf";
+import { applyFixtureTokens, fixtureCacheDir, templateFixtures, type TemplateFixture } from "../unit/pipeline/support/templateFixtures";
 
 function tinyModelFor(fixture: TemplateFixture): string {
-    const out = join(fixtureCacheDir(), `tiny-${fixture.vocab}+${fixture.template}.gguf`);
+    const out = join(fixtureCacheDir(), `tiny-${fixture.vocab}+${fixture.template}${fixture.renames ? `+${fixture.name}-tokens` : ""}.gguf`);
     if (!existsSync(out)) {
         makeTinyModel({ out, vocab: fixture.vocab, template: fixture.template, quant: "f16", seed: 7, shape: { nLayer: 1, nEmbd: 256, nHead: 2, nHeadKv: 1, nFf: 256, nCtx: 1024 } });
+        if (fixture.renames || fixture.eosTokenId !== undefined) {
+            // The family's own special tokens (Qwen3's <think>…) on the bundled relative's vocabulary, as the fixture has them.
+            const made = readGguf(out);
+            const kv = new Map(made.kv);
+            applyFixtureTokens(kv, fixture, out);
+            writeGguf(out, { kv, alignment: made.alignment, tensors: made.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: () => readTensorBytes(made, t.name) })) });
+        }
     }
     return out;
 }
@@ -36,10 +44,11 @@ const conversations: Record<string, ChatMessage[]> = {
 };
 
 // Full models are slow to generate for big vocabularies (Gemma's 262k rows), so this end-to-end check runs on the
-// embedded model's template (Phi-3.5) and on ChatML (Qwen2.5); the other templates are covered through
-// generateContextState in pipeline-chat-parity.test.ts. f16 because Q4_0 models crash node-llama-cpp 3.22.1's CPU
-// prebuilt on AVX-512 machines (SIGSEGV on the first evaluation).
-const sessionFixtures = templateFixtures.filter((f) => f.name === "Phi-3.5" || f.name === "Qwen2.5");
+// embedded model's template (Phi-3.5), on ChatML (Qwen2.5) and on Qwen3 (the empty think block chat sends before a
+// reply with thinking off); the other templates are covered through generateContextState in
+// pipeline-templates.test.ts. f16 because Q4_0 models crash node-llama-cpp 3.22.1's CPU prebuilt on AVX-512 machines
+// (SIGSEGV on the first evaluation).
+const sessionFixtures = templateFixtures.filter((f) => f.name === "Phi-3.5" || f.name === "Qwen2.5" || f.name === "Qwen3");
 
 for (const fixture of sessionFixtures) {
     describe(`chat session parity: ${fixture.name}`, () => {
@@ -61,7 +70,8 @@ for (const fixture of sessionFixtures) {
             test(`${title}: the session evaluates the training prompt token for token`, async () => {
                 const { model, context } = await load();
                 const tokenizer = pipelineTokenizerFor(model);
-                const [trained] = renderConversation(chatTemplateOf(model, fixture.name), conversation, tokenizer);
+                // The last reply's sequence (Qwen3 trains each reply in its own).
+                const trained = renderConversation(chatTemplateOf(model, fixture.name), conversation, tokenizer).at(-1);
                 // The sequence ends with the last reply and its end token, one run of targets: it starts after the last 0.
                 const firstTarget = Array.from(trained!.trainMask).lastIndexOf(0) + 1;
                 assert.ok(firstTarget > 0 && firstTarget < trained!.tokens.length);
@@ -75,6 +85,9 @@ for (const fixture of sessionFixtures) {
                     assert.equal(evaluated.length, firstTarget, "chat evaluated fewer tokens than the training prompt");
                     assert.deepEqual(Array.from(evaluated), Array.from(trained!.tokens.slice(0, firstTarget)),
                         `chat:     ${JSON.stringify(model.detokenize(sequence.contextTokens, true))}\ntraining: ${JSON.stringify(tokenizer.detokenize(Array.from(trained!.tokens.slice(0, firstTarget))))}`);
+                    if (fixture.thinkTokens) {
+                        assert.match(model.detokenize(evaluated, true), /<think>\s*<\/think>\s*$/, "thinking off: chat sends the closed empty think block as prompt, as training does");
+                    }
                 } finally {
                     session.dispose();
                     sequence.dispose();

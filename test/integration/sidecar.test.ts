@@ -10,22 +10,19 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import {
-    DebugBlockRequest,
-    DebugConsoleLogRequest,
-    DebugInfoRequest,
     InitializeRequest,
     PROTOCOL_VERSION,
     RunGetRequest,
     RunListRequest,
     RunStartRequest,
     ShutdownRequest,
-    SidecarErrorCode,
-    TEST_HOOKS_ENV_VAR
+    SidecarErrorCode
 } from "../../sidecar/src/protocol/sidecar";
+import { DebugBlockRequest, DebugConsoleLogRequest, DebugInfoRequest } from "./sidecarTestHooks";
 import { RpcTimeoutError, SidecarCrashLoopError } from "../../extension/src/sidecar/errors";
 import { MAX_RESTART_ATTEMPTS } from "../../extension/src/sidecar/supervisor";
 import { RunStore } from "../../sidecar/src/training/runStore";
-import { nextEvent, repoRoot, sidecarScript, tempWorkspace, testSupervisor } from "./sidecarHarness";
+import { hookedSidecarScript, nextEvent, repoRoot, sidecarScript, tempWorkspace, testSupervisor } from "./sidecarHarness";
 
 /** A safety net so a broken build fails instead of hanging CI; no test waits on the clock. */
 const HANG_GUARD = { timeout: 120_000 };
@@ -87,7 +84,7 @@ test("a request before initialize fails with NotInitialized; the handshake check
         );
         // No workspaceRoot was given: the run store is unavailable, typed.
         await assert.rejects(connection.sendRequest(RunListRequest.type), (error) => assertTypedError(error, SidecarErrorCode.NoWorkspace));
-        // Test hooks are off without the env var: the request does not exist.
+        // The production sidecar has no test hooks: the request does not exist.
         await assert.rejects(connection.sendRequest(DebugInfoRequest.type), (error) => error instanceof ResponseError && error.code === -32601);
         await connection.sendRequest(ShutdownRequest.type);
     } finally {
@@ -208,7 +205,7 @@ test("kill -9 of the sidecar: reported, restarted up to MAX_RESTART_ATTEMPTS, th
 });
 
 test("stray console.log and stdout writes go to stderr; stdin closing ends the sidecar", HANG_GUARD, async () => {
-    const child = spawn(process.execPath, [sidecarScript], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, [TEST_HOOKS_ENV_VAR]: "1" } });
+    const child = spawn(process.execPath, [hookedSidecarScript], { stdio: ["pipe", "pipe", "pipe"] });
     const stderr: string[] = [];
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const closed = once(child, "close");

@@ -7,11 +7,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Event } from "vscode-jsonrpc";
 import { type SidecarLog, SidecarSupervisor, type SidecarSupervisorOptions } from "../../extension/src/sidecar/supervisor";
-import { TEST_HOOKS_ENV_VAR } from "../../sidecar/src/protocol/sidecar";
 
 /** Tests are bundled to out/test/<tier>/x.test.mjs, three levels below the repository root. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const sidecarScript = join(repoRoot, "dist", "sidecar.mjs");
+/** The same sidecar plus the test-only debug/… requests (hookedSidecar.ts); production's has none. */
+export const hookedSidecarScript = join(repoRoot, "out", "test", "integration", "hookedSidecar.mjs");
 
 export class RecordingLog implements SidecarLog {
     readonly lines: string[] = [];
@@ -26,14 +27,13 @@ export function tempWorkspace(prefix = "lora-studio-sidecar-"): string {
     return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A supervisor over the real dist/sidecar.mjs with the test hooks on and a 1 ms restart backoff. */
+/** A supervisor over the real sidecar with the test-only requests (hookedSidecar.ts) and a 1 ms restart backoff. */
 export function testSupervisor(overrides: Partial<SidecarSupervisorOptions> = {}): { supervisor: SidecarSupervisor; log: RecordingLog } {
     const log = new RecordingLog();
     const workspaceRoot = tempWorkspace();
     const supervisor = new SidecarSupervisor({
         command: process.execPath,
-        scriptPath: sidecarScript,
-        env: { ...process.env, [TEST_HOOKS_ENV_VAR]: "1" },
+        scriptPath: hookedSidecarScript,
         clientName: "sidecar integration test",
         initializeParams: () => ({ workspaceRoot, workspaceTrusted: true }),
         log,

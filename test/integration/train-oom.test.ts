@@ -1,52 +1,67 @@
-// Out-of-memory recovery with the real sidecar and engine on the tiny model. Real allocation failures cannot be
-// produced on demand, so the sidecar's test hook (LORA_STUDIO_TEST_SIMULATED_OOM, honoured only with the test hooks
-// on) fails every micro-batch longer than a token limit from a given step on, as a memory limit would.
-import { after, test } from "node:test";
+// Out-of-memory recovery with the real run service and engine on the tiny model. Real allocation failures cannot be
+// produced on demand, so the engine is wrapped by a named fake (simulatedOutOfMemory.ts) whose trainer fails every
+// micro-batch longer than a token limit from a given step on, as a memory limit would. The fake is injected through
+// the service's constructor: no environment variable, no debug message in the production protocol.
+import { after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-    DebugOomRestartHeldNotification, DebugReleaseOomRestartRequest, HOLD_OOM_RESTART_ENV_VAR, LogNotification, RunCancelRequest,
-    RunFailedNotification, RunFinishedNotification, RunMemoryAdjustedNotification, RunResumeRequest, RunStartRequest, TEST_HOOKS_ENV_VAR,
-    type RunFailedParams, type RunFinishedParams, type RunMemoryAdjustedParams
-} from "../../sidecar/src/protocol/sidecar";
-import { SIMULATED_OOM_ENV_VAR } from "../../sidecar/src/training/oomRecovery";
+import type { RunFailedParams, RunFinishedParams, RunMemoryAdjustedParams } from "../../sidecar/src/protocol/sidecar";
+import { TrainingRunService, type RunServiceEvents } from "../../sidecar/src/training/runService";
+import { RunStore } from "../../sidecar/src/training/runStore";
+import { engineOrSkip } from "../oracle/engine";
 import { fixturePath } from "../oracle/fixtures";
+import { simulatedOutOfMemory, type SimulatedOutOfMemory } from "./simulatedOutOfMemory";
 import { readLosses, writeFactSet } from "./trainCliHarness";
-import { tempWorkspace, testSupervisor } from "./sidecarHarness";
+import { tempWorkspace } from "./sidecarHarness";
 
 const HANG_GUARD = { timeout: 600_000 };
 
-function sidecarWithOom(hook: { atStep: number; aboveTokens: number }, extraEnv: Record<string, string> = {}) {
+type Ended = { finished?: RunFinishedParams; failed?: RunFailedParams };
+
+/** The run service over the real engine wrapped by the out-of-memory fake, with its events recorded. */
+async function serviceWithOom(t: TestContext, hook: SimulatedOutOfMemory) {
+    const engine = await engineOrSkip(t);
+    if (!engine) return undefined;
     const dir = tempWorkspace("train-oom-");
-    const { supervisor } = testSupervisor({
-        env: { ...process.env, [TEST_HOOKS_ENV_VAR]: "1", [SIMULATED_OOM_ENV_VAR]: JSON.stringify(hook), ...extraEnv },
-        initializeParams: () => ({ workspaceRoot: dir, workspaceTrusted: true })
-    });
-    after(() => supervisor.stop());
+    const fake = simulatedOutOfMemory(engine, hook);
     const adjustments: RunMemoryAdjustedParams[] = [];
-    supervisor.onNotification(RunMemoryAdjustedNotification.type, (p) => adjustments.push(p));
-    const ended = new Promise<{ finished?: RunFinishedParams; failed?: RunFailedParams }>((settle) => {
-        supervisor.onNotification(RunFinishedNotification.type, (finished) => settle({ finished }));
-        supervisor.onNotification(RunFailedNotification.type, (failed) => settle({ failed }));
-    });
+    const logs: string[] = [];
+    const endWaiters: Array<(end: Ended) => void> = [];
+    const logWaiters: Array<{ text: string; settle(): void }> = [];
+    const end = (e: Ended): void => endWaiters.splice(0).forEach((settle) => settle(e));
+    const events: RunServiceEvents = {
+        progress: () => undefined,
+        checkpoint: () => undefined,
+        memoryAdjusted: (p) => void adjustments.push(p),
+        finished: (finished) => end({ finished }),
+        failed: (failed) => end({ failed }),
+        log: (_level, message) => {
+            logs.push(message);
+            for (const w of logWaiters.filter((w) => message.includes(w.text))) w.settle();
+        }
+    };
+    const service = new TrainingRunService({ engine: async () => fake.engine, owner: () => ({ kind: "editor", client: "train-oom test" }) }, events);
+    after(() => service.cancelAll());
     const data = join(dir, "facts.jsonl");
     writeFactSet(data, 12);
-    return { dir, supervisor, adjustments, ended, data };
+    return {
+        service, fake, adjustments, logs, data, store: new RunStore(dir),
+        /** The next run/finished or run/failed. Ask before it can happen. */
+        nextEnd: () => new Promise<Ended>((settle) => endWaiters.push(settle)),
+        logged: (text: string) => new Promise<void>((settle) => logWaiters.push({ text, settle }))
+    };
 }
 
 /** The tiny model learning facts (trainCliHarness's recipe): loss falls fast, so a lost adapter would show. */
 const recipe = { epochs: 6, learningRate: 2e-3, sequenceLength: 128, gradAccum: 1, threads: 2, checkpointEvery: 4, seed: 5, dropout: 0 };
 
 test("simulated OOM mid-run: the run continues from its checkpoint with half the rows and twice the accumulation", HANG_GUARD, async (t) => {
-    const { supervisor, adjustments, ended, data } = sidecarWithOom({ atStep: 7, aboveTokens: 64 });
-    const { capabilities } = await supervisor.start();
-    if (!capabilities.engineAvailable) {
-        if (process.env.CI) assert.fail(capabilities.engineError);
-        t.skip(`native engine unavailable: ${capabilities.engineError}`);
-        return;
-    }
-    const started = await supervisor.sendRequest(RunStartRequest.type, { config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe } });
+    const oom = await serviceWithOom(t, { atStep: 7, aboveTokens: 64 });
+    if (!oom) return;
+    const { service, adjustments, data, store } = oom;
+    const ended = oom.nextEnd();
+    const started = await service.start({ config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe }, store });
     assert.equal(started.memoryAdjustment, undefined, "the tiny model passes the pre-flight check as configured");
     const end = await ended;
     assert.ok(end.finished, `the run finished instead of failing: ${JSON.stringify(end.failed)}`);
@@ -80,14 +95,11 @@ test("simulated OOM mid-run: the run continues from its checkpoint with half the
 });
 
 test("simulated OOM at the smallest micro-batch the data allows: run/failed with OUT_OF_MEMORY and a hint", HANG_GUARD, async (t) => {
-    const { supervisor, adjustments, ended, data } = sidecarWithOom({ atStep: 3, aboveTokens: 0 });
-    const { capabilities } = await supervisor.start();
-    if (!capabilities.engineAvailable) {
-        if (process.env.CI) assert.fail(capabilities.engineError);
-        t.skip(`native engine unavailable: ${capabilities.engineError}`);
-        return;
-    }
-    const started = await supervisor.sendRequest(RunStartRequest.type, { config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe, epochs: 2, checkpointEvery: 2 } });
+    const oom = await serviceWithOom(t, { atStep: 3, aboveTokens: 0 });
+    if (!oom) return;
+    const { service, adjustments, data, store } = oom;
+    const ended = oom.nextEnd();
+    const started = await service.start({ config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe, epochs: 2, checkpointEvery: 2 }, store });
     const end = await ended;
     assert.ok(end.failed, `the run failed: ${JSON.stringify(end.finished)}`);
     assert.equal(end.failed.code, "OUT_OF_MEMORY");
@@ -101,31 +113,25 @@ test("simulated OOM at the smallest micro-batch the data allows: run/failed with
 });
 
 test("simulated OOM: a cancel inside the restart window ends the run cancelled at its checkpoint, and it resumes from there", HANG_GUARD, async (t) => {
-    // HOLD_OOM_RESTART_ENV_VAR holds the restart between the failed attempt and the next, so the cancel lands inside it.
-    const { supervisor, adjustments, ended, data } = sidecarWithOom({ atStep: 3, aboveTokens: 64 }, { [HOLD_OOM_RESTART_ENV_VAR]: "1" });
-    const held = new Promise<string>((settle) => supervisor.onNotification(DebugOomRestartHeldNotification.type, (p) => settle(p.runId)));
-    const { capabilities } = await supervisor.start();
-    if (!capabilities.engineAvailable) {
-        if (process.env.CI) assert.fail(capabilities.engineError);
-        t.skip(`native engine unavailable: ${capabilities.engineError}`);
-        return;
-    }
-    const started = await supervisor.sendRequest(RunStartRequest.type, { config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe, epochs: 3, checkpointEvery: 2 } });
-    const runId = await held;
-    assert.equal(runId, started.runId);
+    const oom = await serviceWithOom(t, { atStep: 3, aboveTokens: 64 });
+    if (!oom) return;
+    const { service, fake, adjustments, data, store } = oom;
+    const ended = oom.nextEnd();
+    const started = await service.start({ config: { model: fixturePath("tiny-f32.gguf"), data, ...recipe, epochs: 3, checkpointEvery: 2 }, store });
+    // The fake holds the restart's model load, between the failed attempt and the next, so the cancel lands inside it.
+    const held = fake.holdNextLoad();
+    await held.reached;
+    const runId = started.runId;
     const statusPath = join(started.runDirectory, "status.json");
     const readStatus = () => JSON.parse(readFileSync(statusPath, "utf8")) as { state: string; step: number; lastCheckpointStep?: number };
     assert.equal(readStatus().state, "running", "between two attempts the run is running, not failed");
 
-    const cancelNoticed = new Promise<void>((settle) =>
-        supervisor.onNotification(LogNotification.type, (p) => {
-            if (p.message.includes(`run ${runId}: cancel requested while the run is (re)starting`)) settle();
-        })
-    );
+    const cancelNoticed = oom.logged(`run ${runId}: cancel requested while the run is (re)starting`);
     // Before the fix this answered RunNotFound: the run was in no list while it restarted.
-    const cancelled = supervisor.sendRequest(RunCancelRequest.type, { runId });
+    const cancelled = service.cancel(runId);
     await cancelNoticed;
-    assert.equal(await supervisor.sendRequest(DebugReleaseOomRestartRequest.type, { runId }), true, "the restart was held");
+    assert.equal(fake.loads, 2, "the restart was held: the first attempt's load and the held one");
+    held.release();
     const result = await cancelled;
     assert.equal(result.checkpointStep, 2, "the run stopped at the checkpoint the restart loaded");
     assert.ok(existsSync(result.adapterPath), "cancel wrote the adapter");
@@ -142,11 +148,8 @@ test("simulated OOM: a cancel inside the restart window ends the run cancelled a
     assert.deepEqual([config.sequenceLength, config.gradAccum], [64, 2], "a resume trains with the smaller micro-batch");
 
     // The cancelled run resumes from its checkpoint and, with rows under the simulated limit, runs to the end.
-    const resumedEnd = new Promise<RunFinishedParams | RunFailedParams>((settle) => {
-        supervisor.onNotification(RunFinishedNotification.type, settle);
-        supervisor.onNotification(RunFailedNotification.type, settle);
-    });
-    const resumed = await supervisor.sendRequest(RunResumeRequest.type, { runId });
+    const resumedEnd = oom.nextEnd().then((e) => (e.finished ?? e.failed)!);
+    const resumed = await service.resume({ runId, store });
     assert.equal(resumed.fromStep, 2);
     const finished = await resumedEnd;
     assert.ok("cancelled" in finished && finished.cancelled === false, `the resumed run finished: ${JSON.stringify(finished)}`);

@@ -1,6 +1,7 @@
 // Cancel then resume: `lora-studio train` interrupted with SIGINT (what Ctrl+C sends) saves a checkpoint and the
 // adapter; `lora-studio train --resume DIR` continues, and the whole loss sequence equals that of an
-// uninterrupted run with the same seed, value for value.
+// uninterrupted run with the same seed, value for value. A finished run resumed is left alone unless asked for more
+// epochs.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -51,4 +52,29 @@ test("cancel mid-run, then resume: the loss sequence equals an uninterrupted run
     assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
     assert.match(resumed.stdout, new RegExp(`from step ${status.step} of ${expected.length}`));
     assert.deepEqual(readLosses(join(out, "metrics.jsonl")), expected, "resumed run's (step, loss) sequence equals the uninterrupted run's");
+});
+
+test("--resume of a finished run says it is finished and changes nothing; --epochs trains it further", async (t) => {
+    if (!(await engineOrSkip(t))) return;
+    const out = join(dir, "straight");
+    if (!existsSync(join(out, "status.json"))) return t.skip("needs the finished run of the test above");
+    const files = ["status.json", "metrics.jsonl", "adapter.gguf", "config.json"];
+    const snapshot = () => files.map((f) => readFileSync(join(out, f)).toString("base64"));
+    const before = snapshot();
+    const firstLosses = readLosses(join(out, "metrics.jsonl"));
+    const steps = firstLosses.length;
+
+    const again = await runCli(["train", "--resume", out]);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, new RegExp(`is finished \\(step ${steps}, 6 epochs\\); nothing to resume, and nothing was changed\\. To train it further, resume with more epochs than 6`));
+    assert.deepEqual(snapshot(), before, "status, metrics, adapter and config are byte-identical");
+
+    const further = await runCli(["train", "--resume", out, "--epochs", "8"]);
+    assert.equal(further.code, 0, `${further.stdout}\n${further.stderr}`);
+    assert.match(further.stdout, new RegExp(`resuming .* from step ${steps} of \\d+`));
+    const losses = readLosses(join(out, "metrics.jsonl"));
+    assert.ok(losses.length > steps, "it trained more steps");
+    assert.deepEqual(losses.map((l) => l.step), losses.map((_, i) => i + 1), "every step once");
+    assert.deepEqual(losses.slice(0, steps), firstLosses, "the steps it had trained are kept as they were");
+    assert.equal((JSON.parse(readFileSync(join(out, "status.json"), "utf8")) as { state: string }).state, "finished");
 });

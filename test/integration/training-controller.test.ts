@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RunController, RunRequestError, type RunChange } from "../../extension/src/training/runController";
-import { DebugInfoRequest, type TrainingConfig } from "../../sidecar/src/protocol/sidecar";
+import type { TrainingConfig } from "../../sidecar/src/protocol/sidecar";
+import { DebugInfoRequest } from "./sidecarTestHooks";
 import { engineOrSkip } from "../oracle/engine";
 import { fixturePath } from "../oracle/fixtures";
 import { nextEvent, tempWorkspace, testSupervisor } from "./sidecarHarness";
@@ -35,6 +36,8 @@ test("a run config with a bad field is refused with the file and the field named
         assert.ok(error instanceof RunRequestError, String(error));
         assert.match(error.userMessage, /bad\.lora\.json/);
         assert.match(error.userMessage, /field "epochs"/);
+        // The field travels as data, for "Open Config" to put the cursor on (configFieldOffset.ts), not as prose.
+        assert.deepEqual(error.fields.map((f) => [f.code, f.path])[0], ["RC103", ["epochs"]]);
         return true;
     });
 });

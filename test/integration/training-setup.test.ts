@@ -1,6 +1,7 @@
 // Before a run starts, through the real sidecar process and the tiny model: dataset/prepare runs the pipeline and
 // reports what a run would train on, run/estimate gives the memory per preset, and run/start refuses a run the
-// pre-flight memory check finds cannot fit however small its micro-batch gets.
+// pre-flight memory check finds cannot fit however small its micro-batch gets, a model the engine cannot train and
+// a target the model cannot take; a Gemma template's folding of system prompts is said once in the run log.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -12,6 +13,8 @@ import {
 } from "../../sidecar/src/protocol/sidecar";
 import { detectPreset, TRAINING_PRESET_IDS } from "../../sidecar/src/training/presets";
 import { fixturePath } from "../oracle/fixtures";
+import { makeTinyModel } from "../../sidecar/src/tinyModel/makeTinyModel";
+import { writeArchBase } from "../unit/support/archModels";
 import { runCli, writeFactSet } from "./trainCliHarness";
 import { tempWorkspace, testSupervisor } from "./sidecarHarness";
 
@@ -92,6 +95,46 @@ test("run/start refuses a run that cannot fit even with the shortest rows its da
         supervisor.sendRequest(RunStartRequest.type, { config: { model: fixturePath("tiny-f32.gguf"), data, sequenceLength: 131072, epochs: 1 } }),
         typedError(SidecarErrorCode.InsufficientMemory, /not enough memory: the run needs about .* GiB .* has .* GiB free/)
     );
+});
+
+test("run/start refuses a model the engine cannot train, and a target the model cannot take, before the data is read", HANG_GUARD, async (t) => {
+    if (!(await engineCapabilities(t))) return;
+    const moe = join(dir, "mixtral-like.gguf");
+    writeArchBase(moe, "llama", { kv: { "llama.expert_count": { type: "u32", value: 8 } } });
+    const separate = join(dir, "dense-llama.gguf");
+    writeArchBase(separate, "llama");
+    const configPath = join(dir, "refused.lora.json");
+    // A data path that does not exist: the model check comes first, so the error is about the model.
+    const data = join(dir, "never-read.jsonl");
+    await assert.rejects(
+        supervisor.sendRequest(RunStartRequest.type, { config: { model: moe, data }, configPath }),
+        typedError(SidecarErrorCode.InvalidParams, /mixtral-like\.gguf cannot be trained: architecture 'llama' here is a mixture-of-experts model \(8 experts\).*LoRA Studio trains llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3/)
+    );
+    await assert.rejects(
+        supervisor.sendRequest(RunStartRequest.type, { config: { model: separate, data, targetModules: ["attn_o", "attn_qkv"] }, configPath }),
+        typedError(SidecarErrorCode.InvalidParams, /refused\.lora\.json: targetModules\[1\] "attn_qkv": 'attn_qkv' is a fused target, and llama models have separate projections: use attn_q, attn_k and attn_v/)
+    );
+    const cli = await runCli(["train", "--model", moe, "--data", data, "--out", join(dir, "never-moe")]);
+    assert.equal(cli.code, 1, cli.stderr);
+    assert.match(cli.stderr, /mixtral-like\.gguf cannot be trained: .*mixture-of-experts/);
+});
+
+test("lora-studio train and dataset/prepare on a Gemma 2 model say once that its template folds the system prompts", { timeout: 900_000 }, async (t) => {
+    if (!(await engineCapabilities(t))) return;
+    const model = join(dir, "tiny-gemma2.gguf");
+    makeTinyModel({ out: model, arch: "gemma2", quant: "f32", shape: { nLayer: 1, nEmbd: 256, nHead: 2, nHeadKv: 1, nFf: 256 } });
+    const data = join(dir, "gemma-system.jsonl");
+    const line = (q: string): string => JSON.stringify({ messages: [{ role: "system", content: "Answer in one word." }, { role: "user", content: q }, { role: "assistant", content: "Yes." }] });
+    writeFileSync(data, `${["One?", "Two?", "Three?", "Four?"].map(line).join("\n")}\n`);
+    const result = await runCli(["train", "--model", model, "--data", data, "--out", join(dir, "gemma-run"), "--epochs", "1", "--sequence-length", "64"]);
+    t.diagnostic(`exit ${result.code}: ${result.stderr.slice(-400)}`);
+    const warnings = result.stderr.split("\n").filter((l) => l.includes("[system-folded]"));
+    assert.equal(warnings.length, 1, `one warning for the dataset, not one per line:\n${result.stderr}`);
+    assert.match(warnings[0]!, /gemma-system\.jsonl:1: the model's chat template has no system role \(it raises "System role not supported"\).*4 examples/);
+
+    const prepared = await supervisor.sendRequest(DatasetPrepareRequest.type, { model, data });
+    assert.equal(prepared.datasetWarnings?.length, 1, "dataset/prepare says it once too");
+    assert.match(prepared.datasetWarnings![0]!, /gemma-system\.jsonl:1: .*no system role.*\[system-folded\]$/);
 });
 
 test("lora-studio train --preset names the valid presets when given another", HANG_GUARD, async () => {

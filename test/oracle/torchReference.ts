@@ -24,6 +24,12 @@ export interface OracleRequest {
     mode: "logits" | "grads" | "train";
     optimizer?: OracleOptimizer;
     steps?: number;
+    /** Ignore sliding windows (attend causally on every layer): the deliberately wrong mask of negative tests. */
+    causalOnly?: boolean;
+    /** "ggml" (default): GELU through ggml-cpu's fp16 table, as llama.cpp computes it; "tanh": the exact formula. */
+    gelu?: "ggml" | "tanh";
+    /** Mode "logits": return only these rows of each batch (a 262k vocabulary makes a full row set large). */
+    logitRows?: number[];
 }
 
 export interface OracleTensor {

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""PyTorch reference for LoRA training on a llama-architecture GGUF (the oracle for our engine).
+"""PyTorch reference for LoRA training on a GGUF of a trainable architecture (the oracle for our engine).
 
-It re-implements, in float32 and on the CPU, exactly what llama.cpp's `llama` graph computes, so that
-autograd gives reference gradients for the LoRA tensors:
+It re-implements, in float32 and on the CPU, exactly what llama.cpp's graph computes for the model's
+architecture (llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3: see torch_arch.py for
+what each one adds), so that autograd gives reference gradients for the LoRA tensors:
   * weights are read from the GGUF as stored (rows of attn_q/attn_k are already permuted by the
-    converter, and llama.cpp applies "normal" RoPE, rotating adjacent pairs (2i, 2i+1)); quantized
-    tensors are dequantized with gguf-py's numpy dequantizers;
+    converter for the "normal" RoPE archs, which rotate adjacent pairs (2i, 2i+1); NEOX archs rotate
+    (i, i + n_rot/2)); quantized tensors are dequantized with gguf-py's numpy dequantizers;
   * RMSNorm, RoPE with ggml's float32 theta recurrence, causal attention restricted to each packed
-    sequence (seq ids, positions), grouped-query attention, SwiGLU FFN;
-  * LoRA on the seven projections: y = W x + (alpha / rank) * B (A x);
+    sequence (seq ids, positions) and, on sliding-window layers, to llama.cpp's window, grouped-query
+    attention, SwiGLU or GeGLU FFN;
+  * LoRA on any weight llama.cpp multiplies through build_lora_mm (the seven projections, Phi-3's fused
+    attn_qkv and ffn_up, the output): y = W x + (alpha / rank) * B (A x);
   * masked mean cross-entropy over rows whose label is not -1;
   * AdamW as torch.optim.AdamW (decoupled weight decay) after clip_grad_norm_ over all adapter
     tensors, with the engine's warmup + cosine/linear/constant schedule (sidecar/src/engine/schedule.ts).
@@ -27,58 +30,12 @@ import os
 import sys
 import tempfile
 
-import numpy as np
 import torch
 
 import gguf  # the bundle's pure-Python gguf-py
+from torch_arch import PROJECTIONS, Model, fail, field_value, forward, tensor_f32  # noqa: F401 (re-exported for bench/torch_step.py)
 
 torch.set_num_threads(int(os.environ.get("ORACLE_THREADS", "2")))
-
-PROJECTIONS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
-
-
-def fail(msg):
-    sys.stderr.write(f"torch_reference: {msg}\n")
-    sys.exit(2)
-
-
-def field_value(reader, key, default=None):
-    f = reader.fields.get(key)
-    if f is None:
-        return default
-    return f.contents()
-
-
-def tensor_f32(t):
-    """A GGUF tensor as a float32 numpy array in row-major (ggml dims reversed) shape."""
-    qtype = gguf.GGMLQuantizationType(t.tensor_type)
-    shape = tuple(int(d) for d in reversed(t.shape.tolist()))
-    if qtype == gguf.GGMLQuantizationType.F32:
-        arr = np.asarray(t.data, dtype=np.float32)
-    elif qtype == gguf.GGMLQuantizationType.F16:
-        arr = np.asarray(t.data, dtype=np.float16).astype(np.float32)
-    else:
-        arr = gguf.quants.dequantize(np.asarray(t.data), qtype).astype(np.float32)
-    return arr.reshape(shape)
-
-
-class Model:
-    def __init__(self, path):
-        r = gguf.GGUFReader(path)
-        arch = field_value(r, "general.architecture")
-        if arch != "llama":
-            fail(f"{path}: architecture '{arch}' is not llama")
-        self.n_layer = int(field_value(r, "llama.block_count"))
-        self.n_embd = int(field_value(r, "llama.embedding_length"))
-        self.n_head = int(field_value(r, "llama.attention.head_count"))
-        self.n_head_kv = int(field_value(r, "llama.attention.head_count_kv", self.n_head))
-        self.eps = float(field_value(r, "llama.attention.layer_norm_rms_epsilon"))
-        self.freq_base = float(field_value(r, "llama.rope.freq_base", 10000.0))
-        self.head_dim = self.n_embd // self.n_head
-        self.n_rot = int(field_value(r, "llama.rope.dimension_count", self.head_dim))
-        self.w = {t.name: torch.from_numpy(tensor_f32(t).copy()) for t in r.tensors}
-        if "output.weight" not in self.w:  # tied embeddings, as llama.cpp duplicates them
-            self.w["output.weight"] = self.w["token_embd.weight"]
 
 
 class Adapter:
@@ -107,73 +64,6 @@ class Adapter:
         a, _ = self.pairs[base]
         rank = a.shape[0]
         return self.alpha / rank if self.alpha else 1.0
-
-
-def rms_norm(x, w, eps):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
-
-
-def rope_cache(positions, n_rot, freq_base):
-    """cos/sin (T, n_rot/2) computed like ggml_rope_cache_init: theta_0 = p, theta_i = theta_{i-1} * base^(-2/n_rot) in float32."""
-    theta_scale = np.float32(np.power(np.float32(freq_base), np.float32(-2.0) / np.float32(n_rot)))
-    theta = positions.astype(np.float32)
-    cols = []
-    for _ in range(n_rot // 2):
-        cols.append(theta.copy())
-        theta = (theta * theta_scale).astype(np.float32)
-    th = np.stack(cols, axis=1).astype(np.float64)
-    return torch.from_numpy(np.cos(th).astype(np.float32)), torch.from_numpy(np.sin(th).astype(np.float32))
-
-
-def rope_norm(x, cos, sin, n_rot):
-    """Normal-mode RoPE: rotate adjacent pairs. x (T, heads, D)."""
-    rot, rest = x[..., :n_rot], x[..., n_rot:]
-    x0, x1 = rot[..., 0::2], rot[..., 1::2]
-    c, s = cos[:, None, :], sin[:, None, :]
-    out = torch.stack((x0 * c - x1 * s, x0 * s + x1 * c), dim=-1).flatten(-2)
-    return torch.cat((out, rest), dim=-1)
-
-
-def forward(model, adapter, batch):
-    """Logits (T, V) for one packed micro-batch."""
-    tokens = torch.tensor(batch["tokens"], dtype=torch.long)
-    positions = np.asarray(batch["positions"], dtype=np.int64)
-    seq = torch.tensor(batch["seqIds"], dtype=torch.long)
-    pos_t = torch.from_numpy(positions)
-    T = tokens.shape[0]
-    H, Hkv, D = model.n_head, model.n_head_kv, model.head_dim
-    cos, sin = rope_cache(positions, model.n_rot, model.freq_base)
-    # A key j is visible to query i when both belong to the same sequence and j is not in i's future.
-    visible = (seq[:, None] == seq[None, :]) & (pos_t[None, :] <= pos_t[:, None])
-    mask = torch.zeros(T, T).masked_fill(~visible, float("-inf"))
-    kq_scale = 1.0 / math.sqrt(D)
-
-    def lin(x, name):
-        y = x @ model.w[name + ".weight"].T
-        if adapter is not None and (name + ".weight") in adapter.pairs:
-            a, b = adapter.pairs[name + ".weight"]
-            y = y + ((x @ a.T) @ b.T) * adapter.scale(name + ".weight")
-        return y
-
-    x = model.w["token_embd.weight"][tokens]
-    for il in range(model.n_layer):
-        p = f"blk.{il}."
-        h = rms_norm(x, model.w[p + "attn_norm.weight"], model.eps)
-        q = rope_norm(lin(h, p + "attn_q").view(T, H, D), cos, sin, model.n_rot)
-        k = rope_norm(lin(h, p + "attn_k").view(T, Hkv, D), cos, sin, model.n_rot)
-        v = lin(h, p + "attn_v").view(T, Hkv, D)
-        group = H // Hkv
-        k = k.repeat_interleave(group, dim=1)  # query head h reads kv head h // group, as ggml broadcasts
-        v = v.repeat_interleave(group, dim=1)
-        scores = torch.einsum("ihd,jhd->hij", q, k) * kq_scale + mask
-        att = torch.softmax(scores, dim=-1)
-        o = torch.einsum("hij,jhd->ihd", att, v).reshape(T, H * D)
-        x = x + lin(o, p + "attn_output")
-        h = rms_norm(x, model.w[p + "ffn_norm.weight"], model.eps)
-        f = torch.nn.functional.silu(lin(h, p + "ffn_gate")) * lin(h, p + "ffn_up")
-        x = x + lin(f, p + "ffn_down")
-    x = rms_norm(x, model.w["output_norm.weight"], model.eps)
-    return x @ model.w["output.weight"].T
 
 
 def masked_loss(logits, labels):
@@ -211,19 +101,19 @@ def grads_of(adapter):
     return {n: adapter.params[n].grad.detach().clone() for n in adapter.names}
 
 
-def compute(model, adapter, batches):
-    """Loss and gradients; several micro-batches are averaged as one accumulated step."""
+def compute(model, adapter, batches, **fwd):
+    """Loss and gradients; several micro-batches are averaged as one accumulated step. `fwd`: forward's options."""
     for p in adapter.params.values():
         p.grad = None
     total = 0.0
     for b in batches:
-        loss = masked_loss(forward(model, adapter, b), b["labels"]) / len(batches)
+        loss = masked_loss(forward(model, adapter, b, **fwd), b["labels"]) / len(batches)
         loss.backward()
         total += float(loss)
     return total, grads_of(adapter)
 
 
-def train(model, adapter, batches, opt, steps):
+def train(model, adapter, batches, opt, steps, **fwd):
     """`steps` optimizer steps: w = w*(1 - lr*wd) - lr*mhat/(sqrt(vhat)+eps), torch.optim.AdamW's update."""
     accum = opt.get("gradAccum", 1)
     m = {n: torch.zeros_like(p) for n, p in adapter.params.items()}
@@ -234,7 +124,7 @@ def train(model, adapter, batches, opt, steps):
     for step in range(steps):
         group = [batches[(cursor + i) % len(batches)] for i in range(accum)]
         cursor += accum
-        loss, g = compute(model, adapter, group)
+        loss, g = compute(model, adapter, group, **fwd)
         norm = math.sqrt(sum(float((t.double() ** 2).sum()) for t in g.values()))
         if not math.isfinite(loss) or not math.isfinite(norm):
             fail(f"non-finite loss or gradient at step {step}")
@@ -262,7 +152,8 @@ def tensor_json(t):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("request", help="JSON: {model, adapter?, batches: [{tokens, positions, seqIds, labels}], "
-                    "mode: 'logits'|'grads'|'train', optimizer?, steps?}")
+                    "mode: 'logits'|'grads'|'train', optimizer?, steps?, causalOnly?, gelu?: 'ggml'|'tanh', "
+                    "logitRows?: [row indexes returned per batch in mode 'logits']}")
     ap.add_argument("--out", help="write the JSON result here (atomically) instead of stdout")
     args = ap.parse_args()
     with open(args.request) as f:
@@ -275,20 +166,34 @@ def main():
     model = Model(req["model"])
     adapter = Adapter(req["adapter"]) if req.get("adapter") else None
     mode = req.get("mode", "grads")
+    gelu = req.get("gelu", "ggml")
+    if gelu not in ("ggml", "tanh"):
+        fail(f"gelu must be 'ggml' (the fp16 table llama.cpp's CPU backend uses) or 'tanh', got '{gelu}'")
+    # causalOnly ignores sliding windows: the deliberately wrong mask of the negative tests.
+    fwd = {"causal_only": bool(req.get("causalOnly", False)), "gelu_table": gelu == "ggml"}
     result = {"mode": mode}
     if mode == "logits":
+        rows = req.get("logitRows")
         with torch.no_grad():
-            result["logits"] = [forward(model, adapter, b).reshape(-1).tolist() for b in batches]
+            out = []
+            for i, b in enumerate(batches):
+                logits = forward(model, adapter, b, **fwd)
+                if rows is not None:
+                    if any(not (0 <= r < logits.shape[0]) for r in rows):
+                        fail(f"logitRows {rows} are not all rows of batch {i} ({logits.shape[0]} tokens)")
+                    logits = logits[rows]
+                out.append(logits.reshape(-1).tolist())
+            result["logits"] = out
     elif mode == "grads":
         if adapter is None:
             fail("mode 'grads' needs an adapter")
-        loss, g = compute(model, adapter, batches)
+        loss, g = compute(model, adapter, batches, **fwd)
         result["loss"] = loss
         result["grads"] = {n: tensor_json(t) for n, t in g.items()}
     elif mode == "train":
         if adapter is None:
             fail("mode 'train' needs an adapter")
-        result["curve"] = train(model, adapter, batches, req["optimizer"], int(req.get("steps", 20)))
+        result["curve"] = train(model, adapter, batches, req["optimizer"], int(req.get("steps", 20)), **fwd)
     else:
         fail(f"unknown mode '{mode}'")
     text = json.dumps(result)

@@ -25,7 +25,7 @@ export const CHAT_STOP_TIMEOUT_MS = 10_000;
 /** Sessions kept open (each holds a context); the least recently used is closed beyond this. */
 const MAX_SESSIONS = 4;
 
-/** What makes a session (threads 0 or absent = node-llama-cpp's choice); one session is kept per distinct config. */
+/** What makes a session (threads 0 or absent = the sidecar's measured default); one session is kept per distinct config. */
 export type SessionConfig = Pick<ChatOpenParams, "model" | "adapter" | "system" | "threads">;
 
 export interface AnswerRequest {
@@ -43,6 +43,13 @@ interface OpenSession {
     sessionId: string;
     /** The sidecar process it lives in: a restarted sidecar has none of the old sessions. */
     pid: number | undefined;
+    /** chat/open's warnings (an adapter recorded for another base), handed to the first answer and then cleared. */
+    warnings: string[];
+}
+
+/** An answer plus what the user should see beside it: chat/open's warnings (once) and chat/send's notice. */
+export interface ChatAnswer extends ChatSendResult {
+    warnings: string[];
 }
 
 export class ChatClient {
@@ -51,7 +58,7 @@ export class ChatClient {
     constructor(private readonly supervisor: SidecarSupervisor) {}
 
     /** Answers `message` after `history`, streaming it to `onText`; resolves when it is complete or stopped. */
-    async answer(request: AnswerRequest): Promise<ChatSendResult> {
+    async answer(request: AnswerRequest): Promise<ChatAnswer> {
         const subscription = this.supervisor.onNotification(ChatTokenNotification.type, (token) => {
             if (token.requestId === request.requestId) request.onText(token.text);
         });
@@ -59,7 +66,7 @@ export class ChatClient {
             for (let attempt = 1; ; attempt++) {
                 const session = await this.session(request.config, request.requestId);
                 try {
-                    return await this.supervisor.sendRequest(
+                    const result = await this.supervisor.sendRequest(
                         ChatSendRequest.type,
                         {
                             sessionId: session.sessionId,
@@ -72,6 +79,8 @@ export class ChatClient {
                         },
                         { timeoutMs: CHAT_SEND_TIMEOUT_MS }
                     );
+                    const warnings = [...session.warnings.splice(0), ...(result.notice ? [result.notice] : [])];
+                    return { ...result, warnings };
                 } catch (error) {
                     // The session went away with a restarted sidecar: open it again, once.
                     if (attempt === 1 && error instanceof ResponseError && error.code === SidecarErrorCode.ChatSessionNotFound) {
@@ -141,7 +150,7 @@ export class ChatClient {
             },
             { timeoutMs: CHAT_OPEN_TIMEOUT_MS }
         );
-        return { sessionId: result.sessionId, pid: this.supervisor.pid };
+        return { sessionId: result.sessionId, pid: this.supervisor.pid, warnings: [...(result.warnings ?? [])] };
     }
 
     private async close(session: OpenSession): Promise<void> {
@@ -163,11 +172,5 @@ export function isSidecarDown(error: unknown): boolean {
     return error instanceof SidecarError;
 }
 
-/** A user-facing message: the sidecar's message plus its hint, when it gave one. */
-export function describeChatError(error: unknown): string {
-    if (error instanceof ResponseError) {
-        const hint = (error.data as { hint?: unknown } | undefined)?.hint;
-        return typeof hint === "string" && hint !== "" ? `${error.message} ${hint}` : error.message;
-    }
-    return error instanceof Error ? error.message : String(error);
-}
+/** A user-facing message: the extension's one error helper (the sidecar's message plus its hint). */
+export { describeError as describeChatError } from "../errorMessage";

@@ -123,6 +123,8 @@ export class ChatPanel implements vscode.Disposable {
                 onText: (text) => void this.post(Token.create({ id, column, text }))
             });
             await this.post(AnswerDone.create({ id, column, text: result.answer, stopped: result.stopped }));
+            // An adapter recorded for another base, or old exchanges dropped to fit the context: said, not hidden.
+            for (const warning of result.warnings) void vscode.window.showWarningMessage(`LoRA Studio chat: ${warning}`);
         } catch (error) {
             await this.post(AnswerFailed.create({ id, column, message: describeChatError(error), sidecarDown: isSidecarDown(error) }));
         }

@@ -114,6 +114,7 @@ export function createParticipantHandler(
                 maxTokens: DEFAULT_CHAT_SETTINGS.maxTokens,
                 onText: (text) => stream.markdown(text)
             });
+            for (const warning of result.warnings) stream.markdown(`\n\n> **Note:** ${warning}`);
             return { metadata: { stopped: result.stopped } };
         } catch (error) {
             return { errorDetails: { message: `LoRA Studio: ${describeChatError(error)}` } };

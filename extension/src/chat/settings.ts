@@ -2,8 +2,8 @@
 import * as vscode from "vscode";
 
 /**
- * `loraStudio.chatThreads`: CPU threads per answer, 0 = node-llama-cpp's choice. On a busy machine, or with a
- * tiny model, ggml's threads wait on each other at every barrier, and one thread answers much faster.
+ * `loraStudio.chatThreads`: CPU threads per answer, 0 = the sidecar's measured default (sidecar/src/chat/inferenceThreads.ts:
+ * one thread for small models, the physical cores for larger ones), which never oversubscribes the cores.
  */
 export function chatThreads(): number {
     const value = vscode.workspace.getConfiguration("loraStudio").get<number>("chatThreads") ?? 0;

@@ -3,13 +3,14 @@
 // notification, then show the before/after report. Also the report panel's serializer.
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
-import { ResponseError } from "vscode-jsonrpc";
 import { EVAL_VIEW_TYPE, type EvalViewState } from "../../../sidecar/src/protocol/evalWebview";
 import {
     EvalCancelRequest, EvalProgressNotification, EvalRunRequest, RunGetRequest,
     type EvalReport, type EvalRunParams, type RunGetResult
 } from "../../../sidecar/src/protocol/sidecar";
+import { describeError } from "../errorMessage";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
+import { trustedOrExplain } from "../workspaceTrust";
 import { pickRunWithAdapter } from "../training/pickRunWithAdapter";
 import { EvalReportPanel } from "./evalPanel";
 
@@ -27,14 +28,6 @@ function runIdOf(target: unknown): string | undefined {
     if (typeof target === "string") return target;
     if (typeof target === "object" && target !== null && typeof (target as { runId?: unknown }).runId === "string") return (target as { runId: string }).runId;
     return undefined;
-}
-
-function describeError(error: unknown): string {
-    if (error instanceof ResponseError) {
-        const hint = (error.data as { hint?: unknown } | undefined)?.hint;
-        return typeof hint === "string" && hint !== "" ? `${error.message} ${hint}` : error.message;
-    }
-    return error instanceof Error ? error.message : String(error);
 }
 
 async function pickData(run: RunGetResult): Promise<{ data?: string } | undefined> {
@@ -96,6 +89,7 @@ async function runWithProgress(supervisor: SidecarSupervisor, params: Omit<EvalR
  * file (path or Uri); with both, nothing is asked. `null` as data means the run's validation split.
  */
 async function evaluate(context: vscode.ExtensionContext, supervisor: SidecarSupervisor, target?: unknown, dataArg?: unknown): Promise<EvalReport | undefined> {
+    if (!trustedOrExplain("Evaluating")) return undefined;
     if (!vscode.workspace.workspaceFolders?.length) {
         void vscode.window.showInformationMessage("Open the folder that holds your training runs first, or run `lora-studio eval` in a terminal.");
         return undefined;
@@ -115,6 +109,8 @@ async function evaluate(context: vscode.ExtensionContext, supervisor: SidecarSup
         if (!data) return undefined;
         const report = await runWithProgress(supervisor, { runId, ...data, ...evalSettings() });
         EvalReportPanel.show(context.extensionUri, report);
+        // E.g. an adapter that records another base of the same shape (sidecar/src/adapters/baseFingerprint.ts).
+        for (const warning of report.warnings ?? []) void vscode.window.showWarningMessage(`LoRA Studio evaluation: ${warning}`);
         if (report.cancelled) void vscode.window.showInformationMessage(`Evaluation cancelled after ${report.rows.length} examples; no report file was written.`);
         return report;
     } catch (error) {

@@ -5,9 +5,12 @@ import * as vscode from "vscode";
 import { ResponseError } from "vscode-jsonrpc";
 import {
     ExportRunRequest,
+    SidecarErrorCode,
     type ExportFormat, type ExportMergedType, type ExportPeftDtype, type ExportRunParams, type ExportRunResult
 } from "../../../sidecar/src/protocol/sidecar";
+import { describeError } from "../errorMessage";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
+import { trustedOrExplain } from "../workspaceTrust";
 import { pickRunWithAdapter } from "../training/pickRunWithAdapter";
 
 export const EXPORT_COMMAND = "loraStudio.export";
@@ -47,14 +50,8 @@ export interface ExportCommandArgs {
     out?: string;
     /** Tests: skip the "Reveal" prompt. */
     quiet?: boolean;
-}
-
-function describeError(error: unknown): string {
-    if (error instanceof ResponseError) {
-        const hint = (error.data as { hint?: unknown } | undefined)?.hint;
-        return typeof hint === "string" && hint !== "" ? `${error.message} ${hint}` : error.message;
-    }
-    return error instanceof Error ? error.message : String(error);
+    /** Tests: the answer to "already exists, replace?" without the modal. */
+    replaceExisting?: boolean;
 }
 
 /** A palette call has no argument, the runs view passes its node (with runId), a test passes ExportCommandArgs. */
@@ -62,6 +59,17 @@ function argsOf(target: unknown): ExportCommandArgs {
     if (typeof target === "string") return { runId: target };
     if (typeof target === "object" && target !== null) return target as ExportCommandArgs;
     return {};
+}
+
+/** The modal that lets an export replace existing files; tests answer it through `args.replaceExisting`. */
+async function confirmReplace(error: ResponseError<unknown>, args: ExportCommandArgs): Promise<boolean> {
+    if (args.replaceExisting !== undefined) return args.replaceExisting;
+    const paths = (error.data as { paths?: unknown } | undefined)?.paths;
+    const listed = Array.isArray(paths) ? paths.map(String) : [];
+    const what = listed.length === 1 ? listed[0]! : `${listed.length} files (${listed.join(", ")})`;
+    const replace = "Replace";
+    const choice = await vscode.window.showWarningMessage(`${what} already exists. Replace it with this export?`, { modal: true, detail: "The old file stays until the new one is completely written." }, replace);
+    return choice === replace;
 }
 
 async function reveal(path: string): Promise<void> {
@@ -72,6 +80,7 @@ async function reveal(path: string): Promise<void> {
 }
 
 async function exportRun(supervisor: SidecarSupervisor, target: unknown): Promise<ExportRunResult | undefined> {
+    if (!trustedOrExplain("Exporting")) return undefined;
     const args = argsOf(target);
     try {
         const runId = args.runId ?? (await pickRunWithAdapter(supervisor, {
@@ -93,10 +102,19 @@ async function exportRun(supervisor: SidecarSupervisor, target: unknown): Promis
             ...(chosen.type ? { type: chosen.type } : {}), ...(dtype ? { dtype } : {}), ...(args.out ? { out: args.out } : {})
         };
         const variant = chosen.type ?? dtype;
-        const result = await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: `LoRA Studio: exporting ${runId} (${chosen.format}${variant ? ` ${variant}` : ""})…` },
-            () => supervisor.sendRequest(ExportRunRequest.type, params)
+        const send = (request: ExportRunParams): Thenable<ExportRunResult> => vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: `LoRA Studio: exporting ${runId} (${chosen!.format}${variant ? ` ${variant}` : ""})…` },
+            () => supervisor.sendRequest(ExportRunRequest.type, request)
         );
+        let result: ExportRunResult;
+        try {
+            result = await send(params);
+        } catch (error) {
+            // The sidecar replaces nothing unless asked: an existing export target needs the user's yes (never an input).
+            if (!(error instanceof ResponseError) || error.code !== SidecarErrorCode.ExportTargetExists) throw error;
+            if (!(await confirmReplace(error, args))) return undefined;
+            result = await send({ ...params, overwrite: true });
+        }
         for (const warning of result.warnings) void vscode.window.showWarningMessage(warning);
         if (!args.quiet) {
             void vscode.window.showInformationMessage(`Exported ${runId} to ${result.path}`, "Reveal").then((choice) => {

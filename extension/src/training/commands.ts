@@ -1,11 +1,13 @@
 // The training commands, as factories over one TrainingContext (rust-analyzer's `(ctx) => Cmd`). Each is
 // thin: pick the run or config, call the RunController, show what came back. Training and resuming explain
 // themselves instead of starting in an untrusted workspace, without starting the sidecar.
-import { findNodeAtLocation, parseTree } from "jsonc-parser/lib/esm/main.js";
 import * as vscode from "vscode";
 import type { RunSummary } from "../../../sidecar/src/protocol/sidecar";
+import { describeError } from "../errorMessage";
+import { trustedOrExplain } from "../workspaceTrust";
 import { TRAINING_COMMANDS, RUNS_VIEW_ID } from "./commandIds";
 import { chooseRunConfig, ConfigReadError, readRunConfig } from "./configFiles";
+import { configFieldOffset } from "./configFieldOffset";
 import { ProgressPanel } from "./progressPanel";
 import { isResumable, RunRequestError, type RunController } from "./runController";
 import type { RunsTreeProvider } from "./runsTree";
@@ -19,33 +21,12 @@ export interface TrainingContext {
 type Command = (...args: unknown[]) => Promise<void>;
 
 const OPEN_CONFIG = "Open Config";
-const MANAGE_TRUST = "Manage Workspace Trust";
 
 /** Arguments come as a run id (status bar, crash message, other commands) or a runs-tree element. */
 function runIdOf(arg: unknown): string | undefined {
     if (typeof arg === "string" && arg !== "") return arg;
     const id = (arg as { runId?: unknown } | undefined)?.runId;
     return typeof id === "string" ? id : undefined;
-}
-
-function messageOf(error: unknown): string {
-    if (error instanceof RunRequestError) return error.userMessage;
-    return error instanceof Error ? error.message : String(error);
-}
-
-/** True when the workspace is trusted; otherwise says why `action` is unavailable and what to do. */
-export function trustedOrExplain(action: string): boolean {
-    if (vscode.workspace.isTrusted) return true;
-    void vscode.window
-        .showWarningMessage(
-            `${action} is disabled in Restricted Mode: training loads the model and runs native code. ` +
-                "Trust this workspace to train. Validating datasets and run configs keeps working.",
-            MANAGE_TRUST
-        )
-        .then((choice) => {
-            if (choice === MANAGE_TRUST) void vscode.commands.executeCommand("workbench.trust.manage");
-        });
-    return false;
 }
 
 export function trainFromConfig(ctx: TrainingContext): Command {
@@ -63,8 +44,9 @@ export function trainFromConfig(ctx: TrainingContext): Command {
         } catch (error) {
             if (error instanceof RunRequestError && error.isRunAlreadyActive) return explainRunAlreadyActive(ctx, "Training did not start", error);
             const line = error instanceof ConfigReadError ? error.line : undefined;
-            const choice = await vscode.window.showErrorMessage(`Training did not start: ${messageOf(error)}`, OPEN_CONFIG);
-            if (choice === OPEN_CONFIG) await openConfigAt(uri, messageOf(error), line);
+            const field = error instanceof RunRequestError ? error.fields[0]?.path : undefined;
+            const choice = await vscode.window.showErrorMessage(`Training did not start: ${describeError(error)}`, OPEN_CONFIG);
+            if (choice === OPEN_CONFIG) await openConfigAt(uri, field, line);
             return;
         }
         ProgressPanel.show(ctx.extensionUri, ctx.controller, started.runId);
@@ -83,15 +65,15 @@ async function explainRunAlreadyActive(ctx: TrainingContext, what: string, error
     else if (choice === CANCEL_RUN) await vscode.commands.executeCommand(TRAINING_COMMANDS.cancel, other);
 }
 
-/** Opens the config with the cursor on the field the error names (`field "x.y"`), or on `line`. */
-async function openConfigAt(uri: vscode.Uri, message: string, line?: number): Promise<void> {
+/**
+ * Opens the config with the cursor on the field that failed (its path, from the sidecar's error data), or on `line`
+ * (a JSON syntax error found before anything was sent).
+ */
+async function openConfigAt(uri: vscode.Uri, field: ReadonlyArray<string | number> | undefined, line?: number): Promise<void> {
     const editor = await vscode.window.showTextDocument(uri);
-    const text = editor.document.getText();
     let position: vscode.Position | undefined = line !== undefined ? new vscode.Position(line - 1, 0) : undefined;
-    const field = /field "([^"]+)"/.exec(message)?.[1];
-    const tree = field ? parseTree(text) : undefined;
-    const node = tree && field ? findNodeAtLocation(tree, field.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p))) : undefined;
-    if (node) position = editor.document.positionAt(node.parent?.offset ?? node.offset);
+    const offset = field ? configFieldOffset(editor.document.getText(), field) : undefined;
+    if (offset !== undefined) position = editor.document.positionAt(offset);
     if (position) {
         editor.selection = new vscode.Selection(position, position);
         editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenter);
@@ -109,7 +91,7 @@ export function cancelTraining(ctx: TrainingContext): Command {
             );
             void vscode.window.showInformationMessage(`Training ${runId} cancelled at step ${result.checkpointStep}; its checkpoint and adapter are saved. Resume continues from there.`);
         } catch (error) {
-            void vscode.window.showErrorMessage(`Could not cancel ${runId}: ${messageOf(error)}`);
+            void vscode.window.showErrorMessage(`Could not cancel ${runId}: ${describeError(error)}`);
         }
     };
 }
@@ -123,7 +105,7 @@ export function resumeRun(ctx: TrainingContext): Command {
             try {
                 runs = (await ctx.controller.list()).filter(isResumable);
             } catch (error) {
-                void vscode.window.showErrorMessage(`Could not list the training runs: ${messageOf(error)}`);
+                void vscode.window.showErrorMessage(`Could not list the training runs: ${describeError(error)}`);
                 return;
             }
             runId = await pickRun(runs.map((r) => r.runId), "Resume which run?", "No run can be resumed: only cancelled, interrupted or failed runs with a checkpoint can.", runs);
@@ -136,7 +118,7 @@ export function resumeRun(ctx: TrainingContext): Command {
             if (error instanceof RunRequestError && error.isRunAlreadyActive && error.otherRunId !== runId) {
                 return explainRunAlreadyActive(ctx, `Could not resume ${runId}`, error);
             }
-            void vscode.window.showErrorMessage(`Could not resume ${runId}: ${messageOf(error)}`);
+            void vscode.window.showErrorMessage(`Could not resume ${runId}: ${describeError(error)}`);
         }
     };
 }
@@ -150,7 +132,7 @@ export function showProgress(ctx: TrainingContext): Command {
                 const runs = await ctx.controller.list();
                 runId = await pickRun(runs.map((r) => r.runId), "Show the progress of which run?", "No training runs yet in this workspace.", runs);
             } catch (error) {
-                void vscode.window.showErrorMessage(`Could not list the training runs: ${messageOf(error)}`);
+                void vscode.window.showErrorMessage(`Could not list the training runs: ${describeError(error)}`);
                 return;
             }
         }
@@ -185,7 +167,7 @@ export function revealAdapter(ctx: TrainingContext): Command {
             const inWorkspace = vscode.workspace.getWorkspaceFolder(adapter) !== undefined;
             await vscode.commands.executeCommand(inWorkspace ? "revealInExplorer" : "revealFileInOS", adapter);
         } catch (error) {
-            void vscode.window.showErrorMessage(`Could not reveal the adapter of ${runId}: ${messageOf(error)}`);
+            void vscode.window.showErrorMessage(`Could not reveal the adapter of ${runId}: ${describeError(error)}`);
         }
     };
 }

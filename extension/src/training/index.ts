@@ -3,6 +3,7 @@
 // dead sidecar left interrupted. Nothing here starts the sidecar at activation unless a run's status.json
 // says it was training when its process went away.
 import * as vscode from "vscode";
+import { describeError } from "../errorMessage";
 import { PROGRESS_VIEW_TYPE, type ProgressViewState } from "../../../sidecar/src/protocol/progressWebview";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
 import { RUNS_VIEW_ID, TRAINING_COMMANDS } from "./commandIds";
@@ -48,7 +49,7 @@ async function offerResumeOfInterruptedRuns(controller: RunController): Promise<
     try {
         interrupted = (await controller.interruptedRuns()).map((r) => r.runId);
     } catch (error) {
-        console.warn(`LoRA Studio: could not list runs to offer Resume: ${error instanceof Error ? error.message : String(error)}`);
+        console.warn(`LoRA Studio: could not list runs to offer Resume: ${describeError(error)}`);
         return;
     }
     if (interrupted.length === 0) return;

@@ -23,6 +23,7 @@ export function progressHtml(webview: vscode.Webview, extensionUri: vscode.Uri, 
   </div>
 </header>
 <div id="${ids.error}" data-testid="error" role="alert" hidden></div>
+<div id="${ids.dataNote}" data-testid="${ids.dataNote}" class="data-note" hidden></div>
 <section class="figures" aria-label="Run figures">
   <div><span class="label">Step</span><span id="${ids.step}" class="value">–</span></div>
   <div><span class="label">Epoch</span><span id="${ids.epoch}" class="value">–</span></div>

@@ -3,6 +3,7 @@
 // trust checks and error messages live in one place. Panels come back after a window reload through the
 // serializer registered in index.ts, from the run id the webview kept with setState.
 import * as vscode from "vscode";
+import { describeError } from "../errorMessage";
 import {
     CancelRun, Progress, PROGRESS_VIEW_TYPE, Ready, ResumeRun, ShowError, Snapshot, StateChanged, type ProgressViewState
 } from "../../../sidecar/src/protocol/progressWebview";
@@ -72,7 +73,7 @@ export class ProgressPanel implements vscode.Disposable {
             this.ready = true;
             await this.post(Snapshot.create(snapshot));
         } catch (error) {
-            await this.post(ShowError.create({ message: `Could not read run ${this.runId}: ${error instanceof Error ? error.message : String(error)}` }));
+            await this.post(ShowError.create({ message: `Could not read run ${this.runId}: ${describeError(error)}` }));
         }
     }
 

@@ -28,9 +28,11 @@ import {
     type RunStartResult,
     type RunState,
     type RunSummary,
+    type ConfigFieldProblem,
     type SidecarErrorData,
     type TrainingConfig
 } from "../../../sidecar/src/protocol/sidecar";
+import { describeOverLength } from "../../../sidecar/src/pipeline/overLength";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
 
 /** What the controller knows about one run. */
@@ -67,7 +69,9 @@ export class RunRequestError extends Error {
         readonly hint: string | undefined,
         readonly code: number | undefined,
         /** The other run the refusal is about (RunAlreadyActive: the run that is training). */
-        readonly otherRunId?: string
+        readonly otherRunId?: string,
+        /** A refused run config's failing fields, by path: where "Open Config" puts the cursor. */
+        readonly fields: readonly ConfigFieldProblem[] = []
     ) {
         super(message);
         this.name = "RunRequestError";
@@ -223,7 +227,8 @@ export class RunController implements Disposable {
             ...(run.live ? { live: run.live } : {}),
             ...(run.error ? { error: run.error } : {}),
             resumable: isResumable(run),
-            description: `${baseName(config.model)} · ${baseName(config.data)}`
+            description: `${baseName(config.model)} · ${baseName(config.data)}`,
+            ...(details.summary.overLength ? { dataNote: `${capitalized(describeOverLength(details.summary.overLength))}; the LoRA Studio Sidecar output names each one.` } : {})
         };
     }
 
@@ -287,7 +292,8 @@ export class RunController implements Disposable {
         } catch (error) {
             if (error instanceof ResponseError) {
                 const data = error.data as SidecarErrorData | undefined;
-                throw new RunRequestError(error.message, data?.hint, error.code, typeof data?.runId === "string" ? data.runId : undefined);
+                const fields = Array.isArray(data?.fields) ? data.fields : [];
+                throw new RunRequestError(error.message, data?.hint, error.code, typeof data?.runId === "string" ? data.runId : undefined, fields);
             }
             throw error;
         }
@@ -297,4 +303,8 @@ export class RunController implements Disposable {
 function baseName(path: string | undefined): string {
     if (!path) return "?";
     return path.split(/[\\/]/).pop() ?? path;
+}
+
+function capitalized(text: string): string {
+    return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -3,6 +3,7 @@
 // It stays empty (its welcome text explains) in an untrusted workspace, and it does not start the sidecar
 // while the workspace has no runs folder yet.
 import * as vscode from "vscode";
+import { describeError } from "../errorMessage";
 import { uriExists } from "../workspaceFs";
 import type { RunSummary } from "../../../sidecar/src/protocol/sidecar";
 import { TRAINING_COMMANDS } from "./commandIds";
@@ -63,7 +64,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
             this.nodes = new Map(runs.map((r) => [r.runId, this.nodes.get(r.runId) ?? { runId: r.runId }]));
             return [...this.nodes.values()];
         } catch (error) {
-            void vscode.window.showErrorMessage(`LoRA Studio could not list the training runs: ${error instanceof Error ? error.message : String(error)}`);
+            void vscode.window.showErrorMessage(`LoRA Studio could not list the training runs: ${describeError(error)}`);
             return [];
         }
     }

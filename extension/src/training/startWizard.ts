@@ -3,19 +3,21 @@
 // the `loraStudio.training.*` settings; the preset list shows the sidecar's memory estimate for the chosen model.
 // Escape at any step ends the wizard without writing anything.
 import * as vscode from "vscode";
+import { describeError } from "../errorMessage";
 import { uriExists } from "../workspaceFs";
+import { trustedOrExplain } from "../workspaceTrust";
 import { runConfigEditorSchemaUri } from "./runConfigSchemaUri";
 import { RunEstimateRequest, type RunEstimateResult, type TrainingPresetId } from "../../../sidecar/src/protocol/sidecar";
 import { TRAINING_PRESET_IDS, TRAINING_PRESETS } from "../../../sidecar/src/training/presets";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
+import { trainabilityOfFile } from "../../../sidecar/src/training/modelCheck";
 import {
-    buildRunConfig, CONFIG_SUFFIX, defaultRunName, describeEstimate, runNameProblem, settingsToConfig, TRAINING_SETTINGS_SECTION
+    buildRunConfig, CONFIG_SUFFIX, defaultRunName, describeEstimate, describeModelChoice, runNameProblem, settingsToConfig, TRAINING_SETTINGS_SECTION
 } from "./startWizardConfig";
 
 export const START_TRAINING_COMMAND = "loraStudio.startTraining";
 const TRAIN_FROM_CONFIG_COMMAND = "loraStudio.trainFromConfig";
 const BROWSE = "$(folder-opened) Browse…";
-const MANAGE_TRUST = "Manage Workspace Trust";
 
 /**
  * The wizard's questions. The default asks through VS Code's quick input; the in-host test passes a scripted
@@ -49,10 +51,12 @@ async function workspaceFiles(glob: string): Promise<vscode.Uri[]> {
 }
 
 /** A file from the workspace's matches, the extra items, or Browse…; undefined when the user escapes. */
-async function pickFile(ui: WizardUi, step: string, files: readonly vscode.Uri[], extra: readonly WizardItem[], filters: Record<string, string[]>): Promise<string | undefined> {
+async function pickFile(
+    ui: WizardUi, step: string, files: readonly vscode.Uri[], extra: readonly WizardItem[], filters: Record<string, string[]>,
+    decorate: (item: WizardItem) => WizardItem = (item) => item
+): Promise<string | undefined> {
     const items: WizardItem[] = [
-        ...extra,
-        ...files.filter((f) => !extra.some((e) => e.value === f.fsPath)).map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f.fsPath })),
+        ...[...extra, ...files.filter((f) => !extra.some((e) => e.value === f.fsPath)).map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f.fsPath }))].map(decorate),
         { label: BROWSE, value: BROWSE }
     ];
     const picked = await ui.pick(step, items, files.length === 0 && extra.length === 0 ? "None in the workspace: Browse…" : "Type to filter");
@@ -69,6 +73,22 @@ function configuredModel(folder: vscode.Uri): WizardItem[] {
     return [{ label: vscode.workspace.asRelativePath(uri), description: "loraStudio.baseModel", value: uri.fsPath }];
 }
 
+/**
+ * Marks each model before the user picks one: its architecture when the engine trains it, "cannot be trained" and
+ * why when it does not. Reads only the GGUF headers (pure TypeScript; no native code in the extension host).
+ */
+function markTrainability(item: WizardItem): WizardItem {
+    const choice = describeModelChoice(trainabilityOfFile(item.value));
+    const description = item.description ? `${item.description} · ${choice.description}` : choice.description;
+    return { ...item, description, ...(choice.detail ? { detail: choice.detail } : {}) };
+}
+
+/** Why `model` cannot be trained, or undefined when it can (a model reached through Browse… was not marked). */
+function untrainableReason(model: string): string | undefined {
+    const trainability = trainabilityOfFile(model);
+    return trainability.trainable ? undefined : trainability.reason;
+}
+
 /** The memory estimate of every preset for `model`; undefined (with the reason) when the sidecar cannot give one. */
 async function estimatePresets(sidecar: SidecarSupervisor, model: string, settings: object): Promise<{ result?: RunEstimateResult; why?: string }> {
     try {
@@ -78,7 +98,7 @@ async function estimatePresets(sidecar: SidecarSupervisor, model: string, settin
         );
         return { result };
     } catch (error) {
-        return { why: error instanceof Error ? error.message : String(error) };
+        return { why: describeError(error) };
     }
 }
 
@@ -112,17 +132,7 @@ async function writeAtomically(target: vscode.Uri, text: string): Promise<void> 
 
 /** Runs the wizard; resolves with the written config, or undefined when it was cancelled or refused. */
 export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: SidecarSupervisor, ui: WizardUi = quickInputUi): Promise<vscode.Uri | undefined> {
-    if (!vscode.workspace.isTrusted) {
-        void vscode.window
-            .showWarningMessage(
-                "Start Training is disabled in Restricted Mode: training loads the model and runs native code. Trust this workspace to train; validating datasets and run configs keeps working.",
-                MANAGE_TRUST
-            )
-            .then((choice) => {
-                if (choice === MANAGE_TRUST) void vscode.commands.executeCommand("workbench.trust.manage");
-            });
-        return undefined;
-    }
+    if (!trustedOrExplain("Start Training")) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     if (!folder) {
         void vscode.window.showWarningMessage("Start Training writes a run config into the workspace and trains into its .lora-studio/runs/: open a folder first.");
@@ -131,8 +141,13 @@ export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: Sid
     const title = (n: number, what: string): string => `Start Training (${n}/4): ${what}`;
     const dataset = await pickFile(ui, title(1, "training data"), await workspaceFiles("**/*.jsonl"), [], { "JSON Lines": ["jsonl"] });
     if (!dataset) return undefined;
-    const model = await pickFile(ui, title(2, "base model (GGUF)"), await workspaceFiles("**/*.gguf"), configuredModel(folder), { GGUF: ["gguf"] });
+    const model = await pickFile(ui, title(2, "base model (GGUF)"), await workspaceFiles("**/*.gguf"), configuredModel(folder), { GGUF: ["gguf"] }, markTrainability);
     if (!model) return undefined;
+    const refused = untrainableReason(model);
+    if (refused !== undefined) {
+        void vscode.window.showErrorMessage(`${model} cannot be trained: ${refused}. Pick a base model of a supported architecture (docs/architectures.md).`);
+        return undefined;
+    }
 
     const settings = settingsToConfig((field) => vscode.workspace.getConfiguration(TRAINING_SETTINGS_SECTION).get(field));
     const preset = await ui.pick(title(3, "preset"), presetItems(await estimatePresets(sidecar, model, settings)), "Memory-shaped settings for your hardware; the rest comes from loraStudio.training.* settings");
@@ -159,7 +174,7 @@ export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: Sid
     try {
         await writeAtomically(target, `${JSON.stringify(config, null, 4)}\n`);
     } catch (error) {
-        void vscode.window.showErrorMessage(`Could not write ${target.fsPath}: ${error instanceof Error ? error.message : String(error)}`);
+        void vscode.window.showErrorMessage(`Could not write ${target.fsPath}: ${describeError(error)}`);
         return undefined;
     }
     await vscode.commands.executeCommand(TRAIN_FROM_CONFIG_COMMAND, target);

@@ -3,6 +3,7 @@
 import { basename, dirname, relative, sep } from "node:path";
 import runConfigSchema from "../../../schemas/run-config.schema.json";
 import type { TrainingConfig, TrainingPresetId } from "../../../sidecar/src/protocol/sidecar";
+import type { ModelTrainability } from "../../../sidecar/src/training/modelCheck";
 import { TRAINING_PRESETS } from "../../../sidecar/src/training/presets";
 
 export const TRAINING_SETTINGS_SECTION = "loraStudio.training";
@@ -81,4 +82,15 @@ export function describeEstimate(estimate: { totalBytes: number; fits: boolean; 
     if (estimate.fits) return `$(check) ${needs}`;
     if (estimate.shrinksTo) return `$(warning) ${needs}: would train ${estimate.shrinksTo.sequenceLength}-token rows × ${estimate.shrinksTo.gradAccum}`;
     return `$(error) ${needs}: does not fit`;
+}
+
+/**
+ * How the base-model quick pick shows a GGUF, before the user picks it: its architecture and the families it covers
+ * when the engine can train it; marked, with the reason, when it cannot (an unsupported or MoE architecture, an
+ * adapter, an unreadable file).
+ */
+export function describeModelChoice(trainability: ModelTrainability): { trainable: boolean; description: string; detail?: string } {
+    if (trainability.trainable) return { trainable: true, description: `${trainability.arch} · ${trainability.spec.examples}` };
+    const reason = trainability.reason.charAt(0).toUpperCase() + trainability.reason.slice(1);
+    return { trainable: false, description: "$(error) cannot be trained", detail: reason };
 }

@@ -105,6 +105,11 @@ static Napi::Object addon_init(Napi::Env env, Napi::Object exports) {
     exports.Set("capabilities", Napi::Function::New(env, capabilities));
     exports.Set("loadModel", Napi::Function::New(env, load_model));
     exports.Set("quantizeModel", Napi::Function::New(env, quantize_model));
+    Napi::Array archs = Napi::Array::New(env);
+    for (const auto & arch : engine_trainable_archs()) {
+        archs.Set(archs.Length(), Napi::String::New(env, arch));
+    }
+    exports.Set("trainableArchitectures", archs);
     return exports;
 }
 

@@ -7,39 +7,103 @@
 #include "ggml.h"
 #include "gguf.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <algorithm>
 #include <set>
+#include <vector>
 #include <unistd.h>
 
-bool engine_arch_is_trainable(const std::string & arch) {
-    static const std::set<std::string> trainable = { "llama", "qwen2", "qwen3" };
-    return trainable.count(arch) > 0;
+// Mirrors TRAINABLE_ARCHITECTURES in sidecar/src/engine/architectures.ts (test/unit/architectures.test.ts compares them):
+// the architectures whose every graph op has a backward pass and whose attention goes through the paths the training
+// patches cover (0003, 0009).
+const std::vector<std::string> & engine_trainable_archs() {
+    static const std::vector<std::string> archs = { "llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3" };
+    return archs;
+}
+
+// llama.cpp's llm_arch_is_recurrent / llm_arch_is_hybrid (src/llama-arch.cpp), refused with that reason.
+static bool arch_is_recurrent_or_hybrid(const std::string & arch) {
+    static const std::set<std::string> archs = {
+        "mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7", "jamba", "falcon-h1", "plamo2", "granitehybrid", "lfm2",
+        "lfm2moe", "nemotron_h", "nemotron_h_moe", "qwen3next", "kimi-linear", "bailingmoe3", "kimi-k3", "qwen35", "qwen35moe",
+        "qwen4exp", "deepseek4", "minimax-01",
+    };
+    return archs.count(arch) > 0;
+}
+
+std::string engine_arch_refusal(const std::string & arch, int64_t n_expert) {
+    std::string supported;
+    for (const auto & a : engine_trainable_archs()) {
+        supported += (supported.empty() ? "" : ", ") + a;
+    }
+    supported = "LoRA Studio trains " + supported;
+    if (arch_is_recurrent_or_hybrid(arch)) {
+        return "architecture '" + arch + "' is a recurrent or hybrid model, whose state-space or linear-attention layers have no "
+               "backward pass here; " + supported;
+    }
+    if (n_expert > 0) {
+        return "architecture '" + arch + "' here is a mixture-of-experts model (" + std::to_string(n_expert) + " experts), whose "
+               "expert layers (MUL_MAT_ID) have no backward pass; " + supported + " (dense models only)";
+    }
+    const auto & archs = engine_trainable_archs();
+    if (std::find(archs.begin(), archs.end(), arch) == archs.end()) {
+        return "architecture '" + arch + "' cannot be trained; " + supported;
+    }
+    return "";
+}
+
+bool engine_arch_has_fused_projections(const std::string & arch) {
+    return arch == "phi3";
 }
 
 struct gguf_scan {
     std::string arch;
     std::string general_type;
+    int64_t     n_expert = 0; // <arch>.expert_count, or the experts of *_exps tensors when the key is missing
     std::map<std::string, std::array<int64_t, 2>> weights;
     std::string first_attn_q_type;
 };
 
-// Reads the GGUF header, metadata and tensor table, and checks that every tensor's data lies inside the
-// file: llama.cpp memory-maps the data, so a truncated file would otherwise crash on first access.
+// Reads the GGUF header, metadata and tensor table, and checks what sidecar/src/gguf/reader.ts checks, so the two agree
+// on every file (test/integration/gguf-agreement.test.ts): the path is a readable regular file, the magic is "GGUF",
+// llama.cpp's own header checks pass, and the tensor table and the data region agree exactly: each tensor lies inside
+// the file (llama.cpp memory-maps the data, so a truncated file would crash on first access) and no bytes follow the
+// last tensor's padded data (a tensor count one short makes llama.cpp read every tensor from the wrong place and still
+// "load"). Sizes use checked arithmetic; each failure names the file, the byte and the cause.
 static gguf_scan gguf_scan_file(const std::string & path) {
     std::error_code ec;
-    const auto file_size = std::filesystem::file_size(path, ec);
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        throw engine_error(ENGINE_ERR_IO, "cannot read model file '" + path + "': " + (ec ? ec.message() : "it does not exist"));
+    }
+    if (std::filesystem::is_directory(status)) {
+        throw engine_error(ENGINE_ERR_IO, "cannot read model file '" + path + "': it is a folder, not a GGUF file");
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+        throw engine_error(ENGINE_ERR_IO, "cannot read model file '" + path + "': it is not a regular file (a device, pipe or socket)");
+    }
+    const uint64_t file_size = std::filesystem::file_size(path, ec);
     if (ec) {
         throw engine_error(ENGINE_ERR_IO, "cannot read model file '" + path + "': " + ec.message());
     }
     {
-        std::ifstream f(path, std::ios::binary);
+        errno = 0;
+        std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+        if (!f) {
+            throw engine_error(ENGINE_ERR_IO, "cannot read model file '" + path + "': " + std::strerror(errno));
+        }
         char magic[4] = {0, 0, 0, 0};
-        f.read(magic, 4);
-        if (!f || std::string(magic, 4) != "GGUF") {
-            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is not a GGUF file (bad magic number)");
+        if (file_size < 4 || std::fread(magic, 1, 4, f.get()) != 4) {
+            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is not a valid GGUF file (byte " + std::to_string(file_size) +
+                    "): the file has " + std::to_string(file_size) + " byte(s); truncated");
+        }
+        if (std::string(magic, 4) != "GGUF") {
+            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is not a valid GGUF file (byte 0): bad magic; not a GGUF file");
         }
     }
 
@@ -54,6 +118,42 @@ static gguf_scan gguf_scan_file(const std::string & path) {
     std::unique_ptr<gguf_context, decltype(&gguf_free)> gctx_ptr(gctx, gguf_free);
     std::unique_ptr<ggml_context, decltype(&ggml_free)> meta_ptr(meta, ggml_free);
 
+    // The data region, tensor by tensor, in checked arithmetic: tensor i starts where tensor i-1's padded data ends.
+    const uint64_t alignment   = gguf_get_alignment(gctx);
+    const uint64_t data_offset = gguf_get_data_offset(gctx);
+    const int64_t  n_tensors   = gguf_get_n_tensors(gctx);
+    uint64_t expected = 0; // next tensor's offset within the data region
+    for (int64_t i = 0; i < n_tensors; ++i) {
+        const char *   name   = gguf_get_tensor_name(gctx, i);
+        const uint64_t offset = gguf_get_tensor_offset(gctx, i);
+        const uint64_t size   = gguf_get_tensor_size(gctx, i);
+        uint64_t start = 0;
+        uint64_t end   = 0;
+        uint64_t padded = 0;
+        const bool overflow = __builtin_add_overflow(data_offset, offset, &start) || __builtin_add_overflow(start, size, &end) ||
+                __builtin_add_overflow(size, (alignment - size % alignment) % alignment, &padded);
+        if (overflow || offset != expected) {
+            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is not a valid GGUF file: tensor '" + name + "' says its data starts at data byte " +
+                    std::to_string(offset) + ", but the tensors before it end at data byte " + std::to_string(expected) +
+                    "; the tensor table and the data region disagree");
+        }
+        if (end > file_size) {
+            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is truncated (byte " + std::to_string(std::min(start, file_size)) + "): tensor '" + name +
+                    "' needs " + std::to_string(size) + " bytes at bytes " + std::to_string(start) + ".." + std::to_string(end) +
+                    " but the file ends at byte " + std::to_string(file_size));
+        }
+        if (__builtin_add_overflow(expected, padded, &expected)) {
+            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is not a valid GGUF file: the tensor sizes overflow");
+        }
+    }
+    const uint64_t padded_end = n_tensors > 0 ? data_offset + expected : data_offset + (alignment - data_offset % alignment) % alignment;
+    if (file_size > padded_end) {
+        throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is not a valid GGUF file (byte " + std::to_string(padded_end) + "): the tensor table describes " +
+                std::to_string(n_tensors) + " tensor(s) whose data ends at byte " + std::to_string(padded_end) + ", but the file goes on to byte " +
+                std::to_string(file_size) + ": " + std::to_string(file_size - padded_end) +
+                " byte(s) that no tensor accounts for; the tensor table and the data region disagree (is the tensor count right?)");
+    }
+
     gguf_scan res;
     const int64_t key_arch = gguf_find_key(gctx, "general.architecture");
     if (key_arch < 0 || gguf_get_kv_type(gctx, key_arch) != GGUF_TYPE_STRING) {
@@ -65,15 +165,18 @@ static gguf_scan gguf_scan_file(const std::string & path) {
         res.general_type = gguf_get_val_str(gctx, key_type);
     }
 
-    const uint64_t data_offset = gguf_get_data_offset(gctx);
-    for (int64_t i = 0; i < gguf_get_n_tensors(gctx); ++i) {
+    const int64_t key_experts = gguf_find_key(gctx, (res.arch + ".expert_count").c_str());
+    if (key_experts >= 0 && gguf_get_kv_type(gctx, key_experts) == GGUF_TYPE_UINT32) {
+        res.n_expert = gguf_get_val_u32(gctx, key_experts);
+    }
+
+    for (int64_t i = 0; i < n_tensors; ++i) {
         const char * name = gguf_get_tensor_name(gctx, i);
-        const uint64_t end = data_offset + gguf_get_tensor_offset(gctx, i) + gguf_get_tensor_size(gctx, i);
-        if (end > file_size) {
-            throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is truncated: tensor '" + name + "' needs " +
-                    std::to_string(end) + " bytes, the file has " + std::to_string(file_size));
-        }
         const ggml_tensor * t = ggml_get_tensor(meta, name);
+        const std::string tname = name;
+        if (t && res.n_expert == 0 && tname.size() > 12 && tname.compare(tname.size() - 12, 12, "_exps.weight") == 0) {
+            res.n_expert = std::max<int64_t>(1, t->ne[2]); // Mixtral-style GGUFs without the key still have expert tensors
+        }
         if (t && ggml_n_dims(t) == 2) {
             res.weights[name] = { t->ne[0], t->ne[1] };
         }
@@ -114,9 +217,9 @@ engine_model * engine_model_load(const std::string & path, int32_t n_threads, in
     if (scan.general_type == "adapter") {
         throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + path + "' is a LoRA adapter, not a base model");
     }
-    if (!engine_arch_is_trainable(scan.arch)) {
-        throw engine_error(ENGINE_ERR_UNSUPPORTED_ARCH, "'" + path + "' has architecture '" + scan.arch +
-                "', which this engine cannot train (supported: llama, qwen2, qwen3)");
+    const std::string refusal = engine_arch_refusal(scan.arch, scan.n_expert);
+    if (!refusal.empty()) {
+        throw engine_error(ENGINE_ERR_UNSUPPORTED_ARCH, "cannot train '" + path + "': " + refusal);
     }
 
     llama_model_params mparams = llama_model_default_params();
@@ -188,8 +291,9 @@ void engine_model_quantize(const std::string & in_path, const std::string & out_
     if (scan.general_type == "adapter") {
         throw engine_error(ENGINE_ERR_INVALID_MODEL, "'" + in_path + "' is a LoRA adapter, not a base model");
     }
-    if (!engine_arch_is_trainable(scan.arch)) {
-        throw engine_error(ENGINE_ERR_UNSUPPORTED_ARCH, "'" + in_path + "' has architecture '" + scan.arch + "', which this engine cannot train");
+    const std::string refusal = engine_arch_refusal(scan.arch, scan.n_expert);
+    if (!refusal.empty()) {
+        throw engine_error(ENGINE_ERR_UNSUPPORTED_ARCH, "cannot quantize '" + in_path + "' for training: " + refusal);
     }
 
     const std::string tmp_path = out_path + ".tmp-" + std::to_string(getpid());

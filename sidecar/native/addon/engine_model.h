@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 struct engine_model_info {
     std::string arch;
@@ -39,5 +40,12 @@ void           engine_model_free(engine_model * model);
 // Quantizes a GGUF base ("q4_0", "q4_k_m", "q8_0") into out_path, written atomically. Throws engine_error.
 void engine_model_quantize(const std::string & in_path, const std::string & out_path, const std::string & type, int32_t n_threads);
 
-// The architectures whose graphs the training patches cover (standard attention through build_attn).
-bool engine_arch_is_trainable(const std::string & arch);
+// The architectures whose graphs the training patches cover, in the order the README lists them.
+const std::vector<std::string> & engine_trainable_archs();
+
+// Empty when the engine can train a model of this architecture with n_expert experts; otherwise why not, as a sentence
+// that names the architecture and lists the supported ones (same wording as sidecar/src/engine/architectures.ts).
+std::string engine_arch_refusal(const std::string & arch, int64_t n_expert);
+
+// Phi-3 stores q/k/v as one attn_qkv weight and gate+up as one ffn_up of width 2 n_ff.
+bool engine_arch_has_fused_projections(const std::string & arch);

@@ -1,6 +1,7 @@
 #include "engine_trainer.h"
 
 #include "engine_error.h"
+#include "engine_model.h"
 
 #include "ggml.h"
 #include "ggml-backend.h"
@@ -20,6 +21,9 @@
 // Maximum distinct sequences packed into one micro-batch.
 static const int32_t ENGINE_MAX_SEQS = 64;
 
+// The GGUF tensor a LoRA target selects (mirrors targetTensors / tensorForTarget in sidecar/src/engine/architectures.ts).
+// Phi-3 fuses q/k/v into attn_qkv and gate/up into ffn_up (2 n_ff wide): any of q/k/v selects the one fused adapter,
+// and so does gate or up; the fused names themselves are accepted only on such models.
 static const std::map<std::string, std::string> k_module_suffix = {
     { "attn_q",   ".attn_q.weight"      },
     { "attn_k",   ".attn_k.weight"      },
@@ -29,6 +33,32 @@ static const std::map<std::string, std::string> k_module_suffix = {
     { "ffn_up",   ".ffn_up.weight"      },
     { "ffn_down", ".ffn_down.weight"    },
 };
+static const std::map<std::string, std::string> k_module_suffix_fused = {
+    { "attn_q",      ".attn_qkv.weight"    },
+    { "attn_k",      ".attn_qkv.weight"    },
+    { "attn_v",      ".attn_qkv.weight"    },
+    { "attn_qkv",    ".attn_qkv.weight"    },
+    { "attn_o",      ".attn_output.weight" },
+    { "ffn_gate",    ".ffn_up.weight"      },
+    { "ffn_up",      ".ffn_up.weight"      },
+    { "ffn_gate_up", ".ffn_up.weight"      },
+    { "ffn_down",    ".ffn_down.weight"    },
+};
+
+static std::string module_suffix(const std::string & arch, const std::string & module) {
+    const bool fused = engine_arch_has_fused_projections(arch);
+    const auto & table = fused ? k_module_suffix_fused : k_module_suffix;
+    auto it = table.find(module);
+    if (it != table.end()) {
+        return it->second;
+    }
+    if (module == "attn_qkv" || module == "ffn_gate_up") {
+        throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "'" + module + "' is a fused target, and " + arch + " models have separate "
+                "projections: use " + (module == "attn_qkv" ? "attn_q, attn_k and attn_v" : "ffn_gate and ffn_up"));
+    }
+    throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "unknown target module '" + module + "' (use attn_q, attn_k, attn_v, attn_o, "
+            "ffn_gate, ffn_up, ffn_down" + std::string(fused ? ", or the fused attn_qkv, ffn_gate_up" : "") + ")");
+}
 
 static bool ends_with(const std::string & s, const std::string & suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -88,13 +118,10 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
     }
     std::set<std::string> suffixes;
     for (const auto & module : modules) {
-        auto it = k_module_suffix.find(module);
-        if (it == k_module_suffix.end()) {
-            throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "unknown target module '" + module + "' (use attn_q, attn_k, attn_v, attn_o, ffn_gate, ffn_up, ffn_down)");
-        }
+        const std::string suffix = module_suffix(model->info.arch, module);
         bool found = false;
         for (const auto & w : model->weights) {
-            if (is_target_weight(w.first, { it->second })) {
+            if (is_target_weight(w.first, { suffix })) {
                 found = true;
                 if (adapter_opts.rank > w.second[0] || adapter_opts.rank > w.second[1]) {
                     throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "adapter.rank " + std::to_string(adapter_opts.rank) + " exceeds the width of " +
@@ -103,9 +130,10 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
             }
         }
         if (!found) {
-            throw engine_error(ENGINE_ERR_TARGET_NOT_FOUND, "target module '" + module + "' is not in the model (no blk.*" + it->second + " tensor)");
+            throw engine_error(ENGINE_ERR_TARGET_NOT_FOUND, "target module '" + module + "' is not in this " + model->info.arch +
+                    " model (no blk.*" + suffix + " tensor)");
         }
-        suffixes.insert(it->second);
+        suffixes.insert(suffix);
     }
 
     llama_context_params cparams = llama_context_default_params();

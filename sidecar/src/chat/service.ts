@@ -93,6 +93,11 @@ export class ChatService {
         return true;
     }
 
+    /** The context size of an open session, which bounds chat/send's maxTokens. */
+    contextSizeOf(sessionId: string): number {
+        return this.session(sessionId).chat.contextSize;
+    }
+
     reset(sessionId: string): void {
         this.session(sessionId).chat.reset();
     }

@@ -2,13 +2,14 @@
 // template (createChatWrapperForModel) and a history seeded like the training data (chatHistoryFor), so the
 // prompt is token for token what training saw. Used by `lora-studio chat`, the sidecar's chat/… requests
 // (through a ModelPool, so two sessions on one model file share its weights) and the demo.
-import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import type { LlamaChatSession, LlamaContext, LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, LlamaChatSession, LlamaContext, LlamaModel } from "node-llama-cpp";
 import { chatHistoryFor, createChatWrapperForModel, getCpuLlama } from "../pipeline";
 import { loadNodeLlamaCpp } from "../pipeline/nodeLlamaCpp";
 import type { ChatMessage } from "../pipeline/types";
-import { AdapterMismatchError, checkAdapterFitsModel } from "./adapterCheck";
+import { AdapterMismatchError, checkAdapterFitsModel } from "../adapters/adapterFit";
+import { ModelFileError, openModelFile, type GgufFile } from "../gguf";
+import { defaultInferenceThreads, weightsPerToken } from "./inferenceThreads";
 import type { ModelLease, ModelPool } from "./modelPool";
 
 export interface ChatOptions {
@@ -43,6 +44,8 @@ export interface StreamedAnswer {
     /** Untrimmed, exactly the concatenation of the onText pieces. */
     answer: string;
     stopped: boolean;
+    /** Set when earlier exchanges did not fit the context with this question and were dropped; show it. */
+    notice?: string;
 }
 
 /** An earlier exchange, to replay a conversation. */
@@ -55,21 +58,44 @@ export class ChatLoadError extends Error {
     override name = "ChatLoadError";
 }
 
+/** A question that, with the system prompt, its template and room for the answer, does not fit the context. */
+export class PromptTooLongError extends Error {
+    override name = "PromptTooLongError";
+}
+
+/** Tokens of context a chat gets when the caller does not say (chat/open's contextSize, `--context-size`). */
+export const DEFAULT_CHAT_CONTEXT_SIZE = 1024;
+/** Longest answer when the caller does not say. */
+export const DEFAULT_CHAT_MAX_TOKENS = 128;
+
 export class ModelChat {
     private constructor(
         private readonly lease: ModelLease,
         private readonly context: LlamaContext,
         private readonly session: LlamaChatSession,
-        private readonly initialHistory: ChatMessage[]
+        private readonly initialHistory: ChatMessage[],
+        /** Tokens of context this chat has. */
+        readonly contextSize: number,
+        /** Threads each answer uses (explicit, or the measured default: chat/inferenceThreads.ts). */
+        readonly threads: number,
+        /** Problems that do not stop the chat, e.g. an adapter recorded for another base of the same shape. */
+        readonly warnings: readonly string[]
     ) {}
 
     static async open(options: ChatOptions): Promise<ModelChat> {
         const { modelPath, adapterPath } = options;
-        if (!existsSync(modelPath)) throw new ChatLoadError(`model ${modelPath} does not exist`);
+        // The same header checks as train, eval and export, before llama.cpp sees the file.
+        let header: GgufFile;
+        try {
+            header = openModelFile(modelPath, { skipArraysOver: 4096 });
+        } catch (error) {
+            if (error instanceof ModelFileError) throw new ChatLoadError(error.message);
+            throw error;
+        }
+        let warnings: string[] = [];
         if (adapterPath !== undefined) {
-            if (!existsSync(adapterPath)) throw new ChatLoadError(`adapter ${adapterPath} does not exist (base model ${modelPath})`);
             try {
-                checkAdapterFitsModel(modelPath, adapterPath);
+                warnings = checkAdapterFitsModel(modelPath, adapterPath);
             } catch (error) {
                 if (error instanceof AdapterMismatchError) throw new ChatLoadError(error.message);
                 throw error;
@@ -81,11 +107,13 @@ export class ModelChat {
         } catch (error) {
             throw new ChatLoadError(`cannot load model ${modelPath}: ${(error as Error).message}`);
         }
+        const contextSize = options.contextSize ?? DEFAULT_CHAT_CONTEXT_SIZE;
+        const threads = defaultInferenceThreads(weightsPerToken(header.tensors), options.threads);
         let context: LlamaContext;
         try {
             context = await lease.model.createContext({
-                contextSize: options.contextSize ?? 1024,
-                ...(options.threads === undefined ? {} : { threads: options.threads }),
+                contextSize,
+                threads,
                 ...(options.signal ? { createSignal: options.signal } : {}),
                 ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath, scale: 1 }] } } : {})
             });
@@ -101,7 +129,7 @@ export class ModelChat {
         const session = new LlamaChatSession({ contextSequence: context.getSequence(), chatWrapper: await createChatWrapperForModel(lease.model, modelPath) });
         const history: ChatMessage[] = options.system ? [{ role: "system", content: options.system }] : [];
         session.setChatHistory(chatHistoryFor(history));
-        return new ModelChat(lease, context, session, history);
+        return new ModelChat(lease, context, session, history, context.contextSize, threads, warnings);
     }
 
     /** True when another session already had this model loaded (ModelPool). */
@@ -127,9 +155,11 @@ export class ModelChat {
 
     /** Asks within the running conversation, streaming the answer; a stopped answer resolves with what it had. */
     async stream(prompt: string, options: StreamOptions = {}): Promise<StreamedAnswer> {
+        const maxTokens = options.maxTokens ?? DEFAULT_CHAT_MAX_TOKENS;
+        const notice = this.checkFits(prompt, maxTokens);
         const pieces: string[] = [];
         const answer = await this.session.prompt(prompt, {
-            maxTokens: options.maxTokens ?? 128,
+            maxTokens,
             temperature: options.temperature ?? 0,
             ...(options.topP === undefined ? {} : { topP: options.topP }),
             ...(options.signal ? { signal: options.signal, stopOnAbortSignal: true } : {}),
@@ -140,7 +170,32 @@ export class ModelChat {
         });
         const streamed = pieces.join("");
         // node-llama-cpp's answer is the streamed text; should they ever differ, the streamed text is what the user saw.
-        return { answer: streamed === answer ? answer : streamed, stopped: options.signal?.aborted === true };
+        return { answer: streamed === answer ? answer : streamed, stopped: options.signal?.aborted === true, ...(notice ? { notice } : {}) };
+    }
+
+    /** Tokens the template renders for this history plus the question (and the opening of the answer). */
+    private promptTokens(history: ChatHistoryItem[], prompt: string): number {
+        const chatHistory: ChatHistoryItem[] = [...history, { type: "user", text: prompt }, { type: "model", response: [] }];
+        return this.session.chatWrapper.generateContextState({ chatHistory }).contextText.tokenize(this.lease.model.tokenizer).length;
+    }
+
+    /**
+     * Refuses a question that cannot be answered in this context (it, the system prompt and the template, plus
+     * `maxTokens` of answer, exceed the context), instead of letting generation stall; returns a notice when only
+     * earlier exchanges are too much, since node-llama-cpp then drops the oldest to make room.
+     */
+    private checkFits(prompt: string, maxTokens: number): string | undefined {
+        const system = this.session.getChatHistory().filter((item) => item.type === "system");
+        const alone = this.promptTokens(system, prompt);
+        if (alone + maxTokens > this.contextSize) {
+            throw new PromptTooLongError(
+                `the question is too long for the context: with the system prompt and the chat template it is ${alone} tokens, and with an answer of up to ${maxTokens} tokens ` +
+                    `it needs ${alone + maxTokens}, but the context holds ${this.contextSize}; shorten it, lower maxTokens (--max-tokens) or raise contextSize (--context-size)`
+            );
+        }
+        const all = this.promptTokens(this.session.getChatHistory(), prompt);
+        if (all + maxTokens <= this.contextSize) return undefined;
+        return `the conversation so far (${all} tokens with this question) and an answer of up to ${maxTokens} tokens exceed the context of ${this.contextSize} tokens, so the oldest exchanges are dropped; /reset (or a new chat) starts over`;
     }
 
     /** Forgets the conversation: the next question is asked as the first one, as in training. */

@@ -1,10 +1,13 @@
 // `lora-studio chat`: asks the base model (plus an optional LoRA adapter) through node-llama-cpp with the
 // model's own chat template. Prints only the answer; without --prompt, an interactive conversation.
+// Its flags are chat/open's and chat/send's params (params/commands.ts), checked by the same schema as the RPC.
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { parseArgs } from "node:util";
-import { ModelChat, type AskOptions } from "../chat/session";
-import { UsageError, type CliCommand } from "./types";
+import { DEFAULT_CHAT_CONTEXT_SIZE, ModelChat, PromptTooLongError, type AskOptions } from "../chat/session";
+import { CHAT_OPEN_PARAMS, CHAT_SEND_PARAMS } from "../params/commands";
+import { optionsUsage, parseCliArgs } from "../params/cliArgs";
+import type { CliCommand } from "./types";
 
 const usage = `Usage: lora-studio chat --model M.gguf [--adapter A.gguf] [--prompt TEXT] [options]
 
@@ -12,55 +15,38 @@ Prints the model's answer to --prompt (greedy unless --temperature is set). With
 questions from stdin in a conversation; "/reset" forgets it, an empty line or Ctrl+D quits.
 
 Options:
-  --model M.gguf       base model
-  --adapter A.gguf     LoRA adapter trained on that base model
-  --prompt TEXT        one question; print the answer and exit
-  --system TEXT        system prompt (use the one your training data had, if any)
-  --max-tokens N       longest answer (default 128)
-  --temperature T      0 = greedy (default)
-  --top-p P            nucleus sampling threshold
-  --threads T          CPU threads (default: node-llama-cpp's choice)`;
+${optionsUsage(CHAT_OPEN_PARAMS, CHAT_SEND_PARAMS)}`;
 
-function numberOption(values: Record<string, unknown>, flag: string): number | undefined {
-    const text = values[flag];
-    if (typeof text !== "string") return undefined;
-    const n = Number(text);
-    if (text.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(text)}`);
-    return n;
-}
+const CLI_PARAMS = { ...CHAT_OPEN_PARAMS, ...CHAT_SEND_PARAMS, message: { ...CHAT_SEND_PARAMS.message, required: false } } as const;
 
 async function run(args: string[]): Promise<number> {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-        values = parseArgs({
-            args,
-            options: {
-                model: { type: "string" }, adapter: { type: "string" }, prompt: { type: "string" }, system: { type: "string" },
-                "max-tokens": { type: "string" }, threads: { type: "string" }, temperature: { type: "string" }, "top-p": { type: "string" }
-            }
-        }).values;
-    } catch (err) {
-        throw new UsageError((err as Error).message);
-    }
-    if (typeof values.model !== "string") throw new UsageError("--model is required");
+    const { values } = parseCliArgs(CLI_PARAMS, args, {
+        limits: { cpus: availableParallelism() },
+        // --max-tokens is bounded by the context the chat will have: --context-size, or the default.
+        limitsFrom: (raw) => ({ contextSize: typeof raw.contextSize === "number" && Number.isInteger(raw.contextSize) ? raw.contextSize : DEFAULT_CHAT_CONTEXT_SIZE })
+    });
+    const contextSize = values.contextSize ?? DEFAULT_CHAT_CONTEXT_SIZE;
     const ask: AskOptions = {};
-    const maxTokens = numberOption(values, "max-tokens");
-    const temperature = numberOption(values, "temperature");
-    const topP = numberOption(values, "top-p");
-    if (maxTokens !== undefined) ask.maxTokens = maxTokens;
-    if (temperature !== undefined) ask.temperature = temperature;
-    if (topP !== undefined) ask.topP = topP;
+    if (values.maxTokens !== undefined) ask.maxTokens = values.maxTokens;
+    if (values.temperature !== undefined) ask.temperature = values.temperature;
+    if (values.topP !== undefined) ask.topP = values.topP;
 
-    const threads = numberOption(values, "threads");
     const chat = await ModelChat.open({
         modelPath: resolve(values.model),
-        ...(threads === undefined ? {} : { threads }),
-        ...(typeof values.adapter === "string" ? { adapterPath: resolve(values.adapter) } : {}),
-        ...(typeof values.system === "string" ? { system: values.system } : {})
+        contextSize,
+        ...(values.threads === undefined || values.threads === 0 ? {} : { threads: values.threads }),
+        ...(values.adapter === undefined ? {} : { adapterPath: resolve(values.adapter) }),
+        ...(values.system === undefined ? {} : { system: values.system })
     });
+    for (const warning of chat.warnings) process.stderr.write(`warning: ${warning}\n`);
+    const answer = async (question: string): Promise<string> => {
+        const { answer: text, notice } = await chat.stream(question, ask);
+        if (notice) process.stderr.write(`warning: ${notice}\n`);
+        return text.trim();
+    };
     try {
-        if (typeof values.prompt === "string") {
-            process.stdout.write(`${await chat.ask(values.prompt, ask)}\n`);
+        if (values.message !== undefined) {
+            process.stdout.write(`${await answer(values.message)}\n`);
             return 0;
         }
         // The async iterator queues lines that arrive while the model answers; rl.question() would drop them
@@ -78,7 +64,15 @@ async function run(args: string[]): Promise<number> {
                 const question = line.trim();
                 if (question === "") break;
                 if (question === "/reset") chat.reset();
-                else process.stdout.write(`${await chat.ask(question, ask)}\n`);
+                else {
+                    try {
+                        process.stdout.write(`${await answer(question)}\n`);
+                    } catch (error) {
+                        // A question longer than the context is refused; the conversation goes on.
+                        if (!(error instanceof PromptTooLongError)) throw error;
+                        process.stderr.write(`lora-studio chat: ${error.message}\n`);
+                    }
+                }
                 prompt();
             }
         } finally {

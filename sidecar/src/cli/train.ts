@@ -5,7 +5,9 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ResponseError } from "vscode-jsonrpc";
 import { SidecarSupervisor } from "../client/supervisor";
+import { describeOverLength } from "../pipeline/overLength";
 import {
     RunCancelRequest,
     RunFailedNotification,
@@ -13,6 +15,8 @@ import {
     RunProgressNotification,
     RunResumeRequest,
     RunStartRequest,
+    SidecarErrorCode,
+    type OverLengthReport,
     type RunFailedParams,
     type RunFinishedParams,
     type TrainingConfig
@@ -23,11 +27,13 @@ import { ProgressPrinter } from "./progress";
 import { UsageError, type CliCommand } from "./types";
 
 const usage = `Usage: lora-studio train (--config FILE | --model M.gguf --data D.jsonl --out DIR) [options]
-       lora-studio train --resume DIR
+       lora-studio train --resume DIR [--epochs N]
 
 Fine-tunes a LoRA adapter and writes DIR/adapter.gguf and DIR/metrics.jsonl. Defaults follow QLoRA
 practice (schemas/run-config.schema.json). Ctrl+C cancels and keeps a checkpoint and the adapter;
---resume DIR continues a cancelled or interrupted run with the same loss sequence.
+--resume DIR continues a cancelled or interrupted run with the same loss sequence; a finished run is left as
+it is unless --epochs asks for more epochs than it trained. A run folder that another process (the editor or
+another terminal) trains is refused, naming that process.
 
 Options (override the config file's values):
   --config FILE             a *.lora.json run config
@@ -45,11 +51,15 @@ Options (override the config file's values):
   --sequence-length L       tokens per micro-batch (default 512)
   --grad-accum K            micro-batches per optimizer step (default 1)
   --checkpoint-every N      optimizer steps between checkpoints (default 50)
+  --checkpoints-to-keep K   checkpoints kept on disk, newest first (default 3)
+  --truncation POLICY       examples longer than the sequence length: drop (default) | truncate-left |
+                            truncate-right | fail; every drop or cut is counted in the summary
   --threads T               CPU threads (default: all cores)
   --quantize-base TYPE      none | q4_0 | q4_k_m | q8_0: train on a cached quantized copy of an F32/F16/BF16 base
   --preset NAME             gpu-6gb | gpu-12gb | gpu-24gb | cpu: sequence length, accumulation, rank and 4-bit base
                             for that hardware (flags above still override it)
-  --resume DIR              continue the run in DIR from its newest checkpoint`;
+  --resume DIR              continue the run in DIR from its newest checkpoint (with --epochs N: train a
+                            finished run further, to N epochs in all)`;
 
 const NUMBER_FLAGS = {
     "validation-split": "validationSplit",
@@ -62,10 +72,11 @@ const NUMBER_FLAGS = {
     "sequence-length": "sequenceLength",
     "grad-accum": "gradAccum",
     "checkpoint-every": "checkpointEvery",
+    "checkpoints-to-keep": "checkpointsToKeep",
     threads: "threads"
 } as const satisfies Record<string, keyof TrainingConfig>;
 
-type Request = { kind: "start"; config: TrainingConfig; configPath?: string; out?: string } | { kind: "resume"; directory: string };
+type Request = { kind: "start"; config: TrainingConfig; configPath?: string; out?: string } | { kind: "resume"; directory: string; epochs?: number };
 
 function parse(args: string[]): Request {
     const numberOptions = Object.fromEntries(Object.keys(NUMBER_FLAGS).map((k) => [k, { type: "string" as const }]));
@@ -75,13 +86,20 @@ function parse(args: string[]): Request {
             args,
             options: {
                 config: { type: "string" }, model: { type: "string" }, data: { type: "string" }, out: { type: "string" },
-                "validation-data": { type: "string" }, "quantize-base": { type: "string" }, preset: { type: "string" }, resume: { type: "string" }, ...numberOptions
+                "validation-data": { type: "string" }, "quantize-base": { type: "string" }, preset: { type: "string" }, resume: { type: "string" },
+                truncation: { type: "string" }, ...numberOptions
             }
         }).values;
     } catch (err) {
         throw new UsageError((err as Error).message);
     }
-    if (typeof values.resume === "string") return { kind: "resume", directory: resolve(values.resume) };
+    if (typeof values.resume === "string") {
+        const others = Object.keys(values).filter((k) => k !== "resume" && k !== "epochs" && values[k] !== undefined);
+        if (others.length > 0) throw new UsageError(`--resume takes only --epochs; the run keeps its own config (got --${others.join(", --")})`);
+        const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+        if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs must be an integer >= 1, got ${JSON.stringify(values.epochs)}`);
+        return { kind: "resume", directory: resolve(values.resume), ...(epochs === undefined ? {} : { epochs }) };
+    }
     const config: Record<string, unknown> = typeof values.config === "string" ? { ...loadRunConfigFile(values.config) } : {};
     // Paths given on the command line are relative to the working directory.
     for (const [flag, field] of [["model", "model"], ["data", "data"], ["validation-data", "validationData"]] as const) {
@@ -96,6 +114,7 @@ function parse(args: string[]): Request {
     }
     // The run config's schema checks the value and names the field when it is wrong.
     if (typeof values["quantize-base"] === "string") config.quantizeBase = values["quantize-base"];
+    if (typeof values.truncation === "string") config.truncation = values.truncation;
     for (const [flag, field] of Object.entries(NUMBER_FLAGS)) {
         const text = values[flag];
         if (typeof text !== "string") continue;
@@ -123,7 +142,8 @@ async function run(args: string[]): Promise<number> {
         command: process.execPath,
         scriptPath: sidecarScript(),
         clientName: "lora-studio-cli",
-        initializeParams: () => ({ workspaceRoot: process.cwd(), workspaceTrusted: true }),
+        // "terminal": named in the run folder's lock, so the editor refused this run learns who trains it.
+        initializeParams: () => ({ workspaceRoot: process.cwd(), workspaceTrusted: true, clientKind: "terminal" }),
         // A one-shot command: a crashed sidecar is reported, not restarted behind the user's back.
         timing: { maxRestartAttempts: 0 },
         log: {
@@ -154,6 +174,7 @@ async function run(args: string[]): Promise<number> {
         void supervisor.sendRequest(RunCancelRequest.type, { runId }).catch((err: Error) => printer.note(`cancel failed: ${err.message}`));
     };
     process.on("SIGINT", onInterrupt);
+    let overLength: OverLengthReport | undefined;
     try {
         if (request.kind === "start") {
             const started = await supervisor.sendRequest(RunStartRequest.type, {
@@ -162,13 +183,26 @@ async function run(args: string[]): Promise<number> {
                 ...(request.out ? { runDirectory: request.out } : {})
             });
             runId = started.runId;
+            overLength = started.overLength;
             printer.note(`training ${started.totalSteps} steps into ${started.runDirectory}`);
         } else {
             const dir = request.directory;
-            const resumed = await supervisor.sendRequest(RunResumeRequest.type, { runId: dir.split(/[\\/]/).pop() ?? dir, runDirectory: dir });
+            let resumed;
+            try {
+                resumed = await supervisor.sendRequest(RunResumeRequest.type, { runId: dir.split(/[\\/]/).pop() ?? dir, runDirectory: dir, ...(request.epochs === undefined ? {} : { epochs: request.epochs }) });
+            } catch (error) {
+                // Nothing to do is not a failure: the run is what was asked for, and nothing was changed.
+                if (error instanceof ResponseError && error.code === SidecarErrorCode.RunFinished) {
+                    printer.note(`${error.message}. ${(error.data as { hint?: string } | undefined)?.hint ?? ""}`.trim());
+                    return 0;
+                }
+                throw error;
+            }
             runId = resumed.runId;
+            overLength = resumed.overLength;
             printer.note(`resuming ${dir} from step ${resumed.fromStep} of ${resumed.totalSteps}`);
         }
+        if (overLength) printer.note(`${describeOverLength(overLength)}; the log above names each one`);
         const backend = supervisor.serverInfo?.capabilities.backend;
         if (backend) printer.note(`backend: ${backend.description}`);
         const end = await ended;
@@ -177,6 +211,7 @@ async function run(args: string[]): Promise<number> {
             const f = end.finished;
             printer.note(`${f.cancelled ? "cancelled" : "finished"} after ${f.steps} steps; train loss ${f.finalTrainLoss.toFixed(4)}${f.finalValLoss === undefined ? "" : `, val loss ${f.finalValLoss.toFixed(4)}`}`);
             printer.note(`adapter: ${f.adapterPath}`);
+            if (overLength) printer.note(`data: ${describeOverLength(overLength)}`);
             return f.cancelled ? 130 : 0;
         }
         if (end.failed) {
@@ -184,6 +219,12 @@ async function run(args: string[]): Promise<number> {
             return 1;
         }
         process.stderr.write(`lora-studio train: the sidecar stopped unexpectedly (${end.exited}).\n${stderrTail.slice(-10).join("\n")}\n`);
+        return 1;
+    } catch (error) {
+        // A refusal (a config field, a locked run folder, memory): the sidecar's message names the cause, its hint the way out.
+        const hint = error instanceof ResponseError ? (error.data as { hint?: unknown } | undefined)?.hint : undefined;
+        if (typeof hint !== "string" || hint === "") throw error;
+        process.stderr.write(`lora-studio train: ${(error as Error).message}\n  ${hint}\n`);
         return 1;
     } finally {
         process.off("SIGINT", onInterrupt);

@@ -1,23 +1,24 @@
-// `lora-studio validate <files…> [--format auto|chat|instruction|prompt-completion|text|qa] [--json]`
-// The same pure validator the language server runs; this file only reads bytes and prints.
-import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { DATASET_FORMATS, decodeDatasetBytes, validateJsonl, type DatasetDiagnostic, type FormatSetting } from "../datasets/index";
+// `lora-studio validate <files…> [--format auto|chat|instruction|prompt-completion|text|qa] [--json] [--model M.gguf
+// [--sequence-length N] [--truncation P]]`
+// The same pure validator and token checks the language server runs; this file only reads bytes and prints.
+import { decodeDatasetBytes, validateJsonl, type DatasetDiagnostic, type FormatSetting } from "../datasets/index";
+import { DatasetReadError, MAX_DATASET_BYTES, MAX_DATASET_LINE_BYTES, readDatasetFile } from "../datasets/readDatasetFile";
+import { VALIDATE_PARAMS } from "../params/commands";
+import { optionsUsage, parseCliArgs } from "../params/cliArgs";
 import { UsageError, type CliCommand } from "./types";
-
-const FORMATS: readonly FormatSetting[] = ["auto", ...DATASET_FORMATS];
+import { DEFAULT_SEQUENCE_LENGTH, DEFAULT_TRUNCATION, ModelTokenChecks } from "./validateTokens";
 
 const usage = `Usage: lora-studio validate <files…> [options]
 
 Checks JSONL training data: JSON syntax, the schema of each line format, and content problems
 (no assistant text, misplaced system message, duplicates, mixed formats…). Every diagnostic has a
 code documented in docs/diagnostics.md. Exits 1 if any diagnostic is an error, 0 otherwise.
+With --model, the model's tokenizer also finds examples longer than the sequence length (LS301) and those the
+truncation leaves with nothing to train on (LS302), as the editor does with loraStudio.baseModel set.
+Reads at most ${MAX_DATASET_BYTES / (1 << 20)} MiB per file and ${MAX_DATASET_LINE_BYTES / (1 << 20)} MiB per line, then reports the file as unreadable.
 
 Options:
-  --format F             ${FORMATS.join("|")} (default auto: detected per file)
-  --json                 print {"files":[{"path","diagnostics":[{"line","column","endLine","endColumn","severity","code","message"}]}]}
-                         (positions 1-based, end exclusive)
-  --max-diagnostics N    cap per file (default 1000); one summary diagnostic counts the rest`;
+${optionsUsage(VALIDATE_PARAMS)}`;
 
 /** The --json shape: 1-based lines and columns, as compilers and editors print them. */
 export interface CliDiagnostic {
@@ -47,34 +48,28 @@ function toCli(d: DatasetDiagnostic): CliDiagnostic {
     };
 }
 
-function parse(args: string[]): { files: string[]; format: FormatSetting; json: boolean; maxDiagnostics: number | undefined } {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args,
-            allowPositionals: true,
-            options: { format: { type: "string" }, json: { type: "boolean" }, "max-diagnostics": { type: "string" } }
-        });
-    } catch (err) {
-        throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
-    const format = (values.format ?? "auto") as FormatSetting;
-    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, got '${values.format}'`);
-    let maxDiagnostics: number | undefined;
-    if (values["max-diagnostics"] !== undefined) {
-        maxDiagnostics = Number(values["max-diagnostics"]);
-        if (!Number.isInteger(maxDiagnostics) || maxDiagnostics < 1) throw new UsageError(`--max-diagnostics must be a positive integer, got '${values["max-diagnostics"]}'`);
-    }
+function parse(args: string[]) {
+    const { values, positionals } = parseCliArgs(VALIDATE_PARAMS, args, { positionals: true });
     if (positionals.length === 0) throw new UsageError("no files given");
-    return { files: positionals, format, json: values.json ?? false, maxDiagnostics };
+    if (values.model === undefined && (values.sequenceLength !== undefined || values.truncation !== undefined)) {
+        throw new UsageError("--sequence-length and --truncation need --model (the tokenizer that counts the tokens)");
+    }
+    const format: FormatSetting = values.format ?? "auto";
+    return {
+        files: positionals, format, json: values.json ?? false, maxDiagnostics: values.maxDiagnostics,
+        tokens: values.model === undefined ? undefined : {
+            model: values.model,
+            options: { sequenceLength: values.sequenceLength ?? DEFAULT_SEQUENCE_LENGTH, truncation: values.truncation ?? DEFAULT_TRUNCATION, format, cap: values.maxDiagnostics ?? 1000 }
+        }
+    };
 }
 
 export const validateCommand: CliCommand = {
     summary: "check JSONL training data files and print diagnostics",
     usage,
     async run(args) {
-        const { files, format, json, maxDiagnostics } = parse(args);
+        const { files, format, json, maxDiagnostics, tokens } = parse(args);
+        const tokenChecks = tokens ? await ModelTokenChecks.load(tokens.model) : undefined;
         const reports: CliFileReport[] = [];
         let errors = 0;
         let warnings = 0;
@@ -82,19 +77,25 @@ export const validateCommand: CliCommand = {
         for (const path of files) {
             let bytes: Uint8Array;
             try {
-                bytes = await readFile(path);
+                bytes = readDatasetFile(path);
             } catch (err) {
-                // An unreadable file is reported and fails the run, but the other files are still checked.
-                process.stderr.write(`lora-studio validate: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+                // An unreadable (or unbounded: /dev/zero) file is reported and fails the run; the other files are still checked.
+                if (!(err instanceof DatasetReadError)) throw err;
+                process.stderr.write(`lora-studio validate: ${err.message}\n`);
                 unreadable++;
                 continue;
             }
             const { text, invalidUtf8 } = decodeDatasetBytes(bytes);
             const result = validateJsonl(text, { format, decodedFromInvalidUtf8: invalidUtf8, ...(maxDiagnostics ? { maxDiagnostics } : {}) });
-            const diagnostics = result.diagnostics.map(toCli);
+            // With --model, the token checks' diagnostics join the validator's in line order, as the editor lists them.
+            const found = tokenChecks && tokens
+                ? [...result.diagnostics, ...tokenChecks.diagnostics(text, tokens.options)].sort((x, y) => x.range.start.line - y.range.start.line || x.range.start.character - y.range.start.character)
+                : result.diagnostics;
+            const diagnostics = found.map(toCli);
             for (const d of diagnostics) d.severity === "error" ? errors++ : d.severity === "warning" ? warnings++ : 0;
             reports.push({ path, diagnostics });
         }
+        await tokenChecks?.dispose();
         if (json) {
             process.stdout.write(`${JSON.stringify({ files: reports })}\n`);
         } else {

@@ -8,3 +8,4 @@ export { validateJsonl, IncrementalValidator, detectFormat } from "./validator";
 export type { LineEdit } from "./validator";
 export { matchGlob, optionsForPath } from "./globs";
 export { decodeDatasetBytes } from "./decode";
+export { splitLines } from "./lines";

@@ -69,10 +69,11 @@ export function locateSyntaxError(text: string, parseMessage: string): SyntaxPro
         }
         return { ...clampRange(text, first.offset, first.offset + Math.max(first.length, 1)), message };
     }
-    // jsonc-parser accepted what JSON.parse did not (should not happen): fall back on V8's position, if any.
+    // jsonc-parser accepted what JSON.parse did not (should not happen): fall back on V8's position, if any. V8's own
+    // message quotes the line ("root:x:0:0"... is not valid JSON), so only its position is used (datasets/excerpt.ts).
     const m = /position (\d+)/.exec(parseMessage);
     const at = m ? Number(m[1]) : 0;
-    return { ...clampRange(text, at, at + 1), message: parseMessage };
+    return { ...clampRange(text, at, at + 1), message: "Invalid JSON" };
 }
 
 /** A range inside the line, at least one character wide when the line has any. */

@@ -18,6 +18,7 @@ import {
 } from "./formats";
 import { MAX_DEPTH, findDepthOverflow, locateSyntaxError, rangeOfPath, treeOf, type PathTarget } from "./jsonRanges";
 import { beginExampleHash, exampleKey, hashMessage, isTrimmable, lastTrimmedLength } from "./exampleHash";
+import { excerpt } from "./excerpt";
 import { fastChatLine, fastChatResult } from "./fastChat";
 import { schemaValidator } from "./schemas";
 import type { ChatMessage, ColumnMapping, DatasetFormat, FixHint, FormatSetting, Severity } from "./types";
@@ -148,7 +149,7 @@ export function checkLine(text: string, isFirstLine: boolean, opts: LineCheckOpt
     const detected = detectLineFormat(value, opts.mapping);
     const format = opts.format === "auto" ? detected : opts.format;
     if (!format) {
-        const keys = Object.keys(value).slice(0, 5).map((k) => JSON.stringify(k)).join(", ");
+        const keys = Object.keys(value).slice(0, 5).map((k) => excerpt(k)).join(", ");
         (out ??= []).push(diag("LS105", start, end, `Unknown format: keys ${keys || "(none)"} match none of chat (messages), instruction (instruction/output), prompt-completion (prompt/completion), text (text), qa (question/answer); map custom columns in the format settings`));
         return fill(into, "invalid", out, undefined, undefined, false);
     }
@@ -286,7 +287,7 @@ function schemaProblem(err: ErrorObject, view: JsonObject, format: DatasetFormat
         }
         case "enum": {
             const allowed = ((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(", ");
-            return { path, target: "value", code: "LS103", message: `${where} must be one of ${allowed}, found ${JSON.stringify(data)}`, ...fix };
+            return { path, target: "value", code: "LS103", message: `${where} must be one of ${allowed}, found ${excerpt(data)}`, ...fix };
         }
         case "minItems":
             return { path, target: "value", code: "LS104", message: `${where} must not be empty`, ...fix };

@@ -1,6 +1,7 @@
 // Whole-file validation, kept incrementally. Each line's own checks are cached (lineCheck.ts); an edit re-checks
 // only the lines it touches, then one linear pass recomputes what depends on the whole file: duplicates, the
 // file's format (and so mixed-format warnings), blank lines, the binary-file guard and the diagnostics cap.
+import { splitLines } from "./lines";
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from "./codes";
 import { DATASET_FORMATS, convertLineToChat, detectLineFormat, isPlainObject } from "./formats";
 import { checkLine, exampleText, type LineCheckOptions, type LineResult, type LocalDiagnostic } from "./lineCheck";
@@ -62,11 +63,7 @@ const NO_ROLES: Record<string, number> = Object.freeze({}) as Record<string, num
 const SEVERITY_RANK: Record<Severity | "ok", number> = { ok: 0, info: 1, warning: 2, error: 3 };
 const SEVERITY_NAME: readonly (Severity | "ok")[] = ["ok", "info", "warning", "error"];
 
-/** Splits like VS Code and LSP documents do: \r\n, \r and \n all end a line. */
-export function splitLines(text: string): string[] {
-    if (text.indexOf("\r") < 0) return text.split("\n");
-    return text.split(/\r\n|\r|\n/);
-}
+export { splitLines } from "./lines";
 
 function worst(a: Severity | "ok", b: Severity): Severity | "ok" {
     return SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a;

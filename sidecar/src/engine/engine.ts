@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { EngineDisposedError, InvalidArgumentError, InvalidBatchError, toEngineError } from "./errors";
 import { loadNativeBinding, type NativeBinding, type NativeModel, type NativeTrainer } from "./native";
 import {
-    ALL_TARGET_MODULES,
+    ALL_TARGET_NAMES,
     type AdapterOptions, type BackendNodeCounts, type Capabilities, type Engine, type EngineModel, type LoadModelOptions, type MicroBatch, type ModelInfo,
     type NamedTensor, type OptimizerOptions, type QuantizeType, type StepResult, type Trainer
 } from "./types";
@@ -41,8 +41,8 @@ export function checkAdapterOptions(a: AdapterOptions): void {
             throw new InvalidArgumentError("INVALID_ARGUMENT", "adapter.targetModules must be a non-empty array (omit it for all seven modules)");
         }
         for (const m of a.targetModules) {
-            if (!ALL_TARGET_MODULES.includes(m)) {
-                throw new InvalidArgumentError("INVALID_ARGUMENT", `adapter.targetModules: unknown module ${JSON.stringify(m)} (use ${ALL_TARGET_MODULES.join(", ")})`);
+            if (!ALL_TARGET_NAMES.includes(m)) {
+                throw new InvalidArgumentError("INVALID_ARGUMENT", `adapter.targetModules: unknown module ${JSON.stringify(m)} (use ${ALL_TARGET_NAMES.join(", ")})`);
             }
         }
     }

@@ -5,3 +5,4 @@ export { learningRateAt } from "./schedule";
 export { loadEngine, checkAdapterOptions, checkOptimizerOptions } from "./engine";
 export { nativeAddonPath, packageRoot } from "./native";
 export { describeBackend, cpuNodeCount, formatNodeCounts, type TrainingBackend } from "./backend";
+export * from "./architectures";

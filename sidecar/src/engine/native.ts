@@ -40,6 +40,8 @@ export interface NativeBinding {
     capabilities(): Capabilities;
     loadModel(path: string, threads: number, nCtx: number, useGpu: boolean): Promise<NativeModel>;
     quantizeModel(inPath: string, outPath: string, type: string, threads: number): Promise<void>;
+    /** The architectures the engine's training graphs cover (engine_trainable_archs). */
+    trainableArchitectures: string[];
 }
 
 const ADDON_RELATIVE_PATH = join("sidecar", "native", "build", "Release", "lora_studio_engine.node");

@@ -35,6 +35,11 @@ export interface OptimizerOptions {
 
 export type TargetModule = "attn_q" | "attn_k" | "attn_v" | "attn_o" | "ffn_gate" | "ffn_up" | "ffn_down";
 export const ALL_TARGET_MODULES: readonly TargetModule[] = ["attn_q", "attn_k", "attn_v", "attn_o", "ffn_gate", "ffn_up", "ffn_down"];
+/** Phi-3's fused projections by name; valid only on models that have them (architectures.ts). */
+export type FusedTargetName = "attn_qkv" | "ffn_gate_up";
+/** A LoRA target as a run config or the engine takes it: the seven projections, or a fused name. */
+export type TargetName = TargetModule | FusedTargetName;
+export const ALL_TARGET_NAMES: readonly TargetName[] = [...ALL_TARGET_MODULES, "attn_qkv", "ffn_gate_up"];
 
 /** The LoRA delta of a weight W [n_out, n_in] is (alpha / rank) · B · A with A [rank, n_in] and B [n_out, rank]. */
 export interface AdapterOptions {
@@ -42,8 +47,8 @@ export interface AdapterOptions {
     alpha: number;
     /** Dropout on the LoRA input during step() only (masks from the seed and the step; evaluations never drop). */
     dropout: number;
-    /** Default: all seven. */
-    targetModules?: TargetModule[];
+    /** Default: all seven. On Phi-3 any of q/k/v selects the fused attn_qkv adapter, gate or up the fused ffn_up. */
+    targetModules?: TargetName[];
     /** A ~ U(±1/√n_in) from this seed, B = 0. */
     seed: number;
 }

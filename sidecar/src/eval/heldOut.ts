@@ -1,8 +1,8 @@
 // Held-out examples for evaluation: lines of any dataset format, normalized to chat messages by the datasets
 // normalizer, then split into the prompt (everything before the last assistant turn) and the reference (that
 // turn). Lines that cannot be split are skipped with a reason rather than failing the whole evaluation.
-import { readFile } from "node:fs/promises";
 import { decodeDatasetBytes } from "../datasets/decode";
+import { DatasetReadError, readDatasetFile } from "../datasets/readDatasetFile";
 import type { ColumnMapping, DatasetFormat } from "../datasets/types";
 import { parseDatasetText, type SourcedExample } from "../pipeline/examples";
 import type { ChatMessage } from "../pipeline/types";
@@ -63,11 +63,12 @@ export function heldOutFromText(text: string, file: string, options: HeldOutOpti
 
 /** Reads a held-out JSONL file; the error names the file when it cannot be read. */
 export async function heldOutFromFile(path: string, options: HeldOutOptions = {}): Promise<HeldOutSet> {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-        bytes = await readFile(path);
+        bytes = readDatasetFile(path);
     } catch (error) {
-        throw new Error(`cannot read held-out data ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        if (error instanceof DatasetReadError) throw new Error(`cannot read held-out data: ${error.message}`);
+        throw error;
     }
     return heldOutFromText(decodeDatasetBytes(bytes).text, path, options);
 }

@@ -6,7 +6,11 @@ import { getCpuLlama, pipelineTokenizerFor, chatTemplateIn } from "../pipeline/l
 import { renderConversation, renderPromptTokens, TemplateRenderError } from "../pipeline/render";
 import type { PipelineTokenizer } from "../pipeline/types";
 import type { EvalReport, EvalRow, EvalSkip } from "../protocol/sidecar";
-import { AdapterMismatchError, checkAdapterFitsModel } from "./adapterCheck";
+import { AdapterMismatchError, checkAdapterFitsModel } from "../adapters/adapterFit";
+import { defaultInferenceThreads, weightsPerToken } from "../chat/inferenceThreads";
+import { openModelFile } from "../gguf";
+import { EVAL_RUN_PARAMS } from "../params/commands";
+import { checkLimit } from "../params/schema";
 import type { HeldOutExample } from "./heldOut";
 import { aggregate, scoreAnswer, type RowLossTotals } from "./metrics";
 import { AdapterLoadError, EvalModels, type ScoredTokens } from "./models";
@@ -82,8 +86,9 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1)) throw new EvalInputError(`limit must be an integer >= 1, got ${options.limit}`);
 
     const source = await resolveEvalSource(options);
+    let warnings: string[];
     try {
-        checkAdapterFitsModel(source.model, source.adapter);
+        warnings = checkAdapterFitsModel(source.model, source.adapter);
     } catch (error) {
         if (error instanceof AdapterMismatchError) throw new EvalInputError(error.message);
         throw error;
@@ -97,6 +102,9 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     const model = await loadModel(source.model);
     let models: EvalModels | undefined;
     try {
+        // The longest answer must fit the model's context (a bound known only now); the schema words the error.
+        checkLimit(EVAL_RUN_PARAMS, "maxTokens", maxTokens, { contextSize: model.trainContextSize }, { face: "rpc", method: "eval/run" });
+        const threads = defaultInferenceThreads(weightsPerToken(openModelFile(source.model, { skipArraysOver: 0 }).tensors), options.threads);
         const template = chatTemplateIn(model);
         if (template === undefined) throw new EvalInputError(`${source.model} has no tokenizer.chat_template in its GGUF metadata; evaluation asks questions, so it needs a chat (instruct) model`);
         const tokenizer = pipelineTokenizerFor(model);
@@ -114,7 +122,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
                 modelPath: source.model,
                 adapterPath: source.adapter,
                 contextSize: contextSizeFor(planned, maxTokens, model),
-                ...(options.threads === undefined ? {} : { threads: options.threads })
+                threads
             });
         } catch (error) {
             if (error instanceof AdapterLoadError) throw new EvalInputError(error.message);
@@ -181,7 +189,8 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
             rows,
             skipped,
             cancelled,
-            elapsedSeconds: (Date.now() - started) / 1000
+            elapsedSeconds: (Date.now() - started) / 1000,
+            ...(warnings.length > 0 ? { warnings } : {})
         };
         if (!cancelled && !options.noFiles) writeReportFiles(report, options.outDir ?? source.defaultOutDir);
         return report;

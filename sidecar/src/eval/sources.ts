@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { prepareDatasetFiles } from "../pipeline/prepareFiles";
 import { PipelineError } from "../pipeline/types";
-import { prepareOptionsFor, resolveRunConfig, RunConfigError, type ResolvedRunConfig } from "../training/config";
+import { prepareOptionsFor, resolvedConfig, RunConfigError, type ResolvedRunConfig } from "../training/config";
 import { RunDirectory, RunStoreError } from "../training/runStore";
 import { heldOutFromFile, type HeldOutSet } from "./heldOut";
 
@@ -36,7 +36,7 @@ export interface EvalSource {
 function readRunConfig(run: RunDirectory): ResolvedRunConfig {
     try {
         if (!existsSync(run.configPath)) throw new EvalInputError(`${run.path} is not a LoRA Studio run directory (no config.json)`);
-        return resolveRunConfig(run.readConfig(), run.configPath, run.path);
+        return resolvedConfig(run.readConfig(), run.configPath, run.path);
     } catch (error) {
         if (error instanceof RunStoreError || error instanceof RunConfigError) throw new EvalInputError(error.message);
         throw error;

@@ -4,8 +4,9 @@
 // Layout (llama.cpp's llama-adapter.cpp): for a base weight W with GGUF dims [n_in, n_out] (numpy [n_out, n_in]),
 // `<W>.lora_a` has dims [n_in, rank] (numpy A [rank, n_in]) and `<W>.lora_b` dims [rank, n_out] (numpy B [n_out, rank]).
 // llama.cpp applies W·x + scale · B·(A·x) with scale = alpha / rank (`adapter.lora.alpha`; 1 when absent or 0).
-import { existsSync } from "node:fs";
-import { GgufFormatError, kvString, readGguf, readTensorBytes, type GgufFile, type GgufTensorInfo } from "../gguf";
+import { adapterMismatch } from "../adapters/adapterFit";
+import { fingerprintWarning } from "../adapters/baseFingerprint";
+import { ModelFileError, openModelFile, readTensorBytes, type GgufFile, type GgufTensorInfo } from "../gguf";
 import { dequantize } from "./dequantize";
 
 export class ExportInputError extends Error {
@@ -33,14 +34,13 @@ export interface LoraAdapter {
     pairs: LoraPair[];
 }
 
-/** Opens a GGUF file with errors that say which role it plays ("adapter", "base model"). */
-export function openGguf(path: string, role: string): GgufFile {
-    if (!existsSync(path)) throw new ExportInputError(`the ${role} ${path} does not exist`);
+/** Opens a GGUF file through the load guard (gguf/openModelFile.ts), with errors that say which role it plays. */
+export function openGguf(path: string, role: "adapter" | "base model"): GgufFile {
     try {
-        return readGguf(path);
+        return openModelFile(path, { role });
     } catch (err) {
-        if (err instanceof GgufFormatError) throw new ExportInputError(`the ${role} is corrupt: ${err.message}`);
-        throw new ExportInputError(`cannot read the ${role} ${path}: ${(err as Error).message}`);
+        if (!(err instanceof ModelFileError)) throw err;
+        throw new ExportInputError(err.reason && err.reason.name === "GgufFormatError" ? `the ${role} is corrupt: ${err.reason.message}` : err.message);
     }
 }
 
@@ -79,26 +79,15 @@ export function readLoraAdapter(path: string): LoraAdapter {
     return { file, arch: archKv?.type === "string" ? archKv.value : undefined, alpha, pairs };
 }
 
-/** Throws unless every adapted weight exists in the base with the adapter's shape, and the architectures agree. */
-export function checkAdapterFitsBase(adapter: LoraAdapter, base: GgufFile): void {
-    const both = `adapter ${adapter.file.path} and base model ${base.path}`;
-    const baseType = base.kv.get("general.type");
-    if (baseType?.type === "string" && baseType.value === "adapter") throw new ExportInputError(`${base.path} is itself an adapter, not a base model (${both})`);
-    const baseArch = kvString(base, "general.architecture");
-    if (adapter.arch !== undefined && adapter.arch !== baseArch) {
-        throw new ExportInputError(`the ${both} do not match: the adapter is for a '${adapter.arch}' model, the base is '${baseArch}'`);
-    }
-    const baseTensors = new Map(base.tensors.map((t) => [t.name, t]));
-    for (const p of adapter.pairs) {
-        const w = baseTensors.get(p.weight);
-        if (!w) throw new ExportInputError(`the ${both} do not match: the adapter changes '${p.weight}', which the base model does not have; was it trained on another model?`);
-        const [nIn, nOut] = w.dims;
-        if (w.dims.length !== 2 || nIn !== p.nIn || nOut !== p.nOut) {
-            throw new ExportInputError(
-                `the ${both} do not match: '${p.weight}' is [${w.dims.join(", ")}] in the base but the adapter expects [${p.nIn}, ${p.nOut}]; was it trained on another model?`
-            );
-        }
-    }
+/**
+ * Throws unless every adapted weight exists in the base with the adapter's shape, and the architectures agree: the
+ * check chat and evaluation make too (adapters/adapterFit.ts), with both files named.
+ */
+export function checkAdapterFitsBase(adapter: LoraAdapter, base: GgufFile): string[] {
+    const detail = adapterMismatch(adapter.file, base);
+    if (detail !== undefined) throw new ExportInputError(`the adapter ${adapter.file.path} and base model ${base.path} do not match: ${detail}`);
+    const warning = fingerprintWarning(adapter.file, base);
+    return warning === undefined ? [] : [warning];
 }
 
 /** alpha / rank, as llama.cpp computes the scale of one pair. */

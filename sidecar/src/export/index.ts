@@ -6,9 +6,12 @@ import { exportMerged, MERGED_TYPES, type MergedType, type Quantize } from "./me
 import { exportOllama } from "./ollama";
 import { exportPeft } from "./peft";
 import type { SafetensorsDtype } from "./safetensors";
+import { checkAdapterFitsBase, openGguf, readLoraAdapter } from "./adapter";
+import { checkExportOutput } from "./outputGuard";
 import type { ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
 
 export { ExportInputError } from "./adapter";
+export { ExportTargetExistsError, checkExportOutput } from "./outputGuard";
 export { MERGED_TYPES, type MergedType } from "./merged";
 
 export type { ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
@@ -32,6 +35,10 @@ export interface ExportOptions {
     dtype?: ExportPeftDtype;
     /** The engine's quantizeModel; merged q8_0/q4_0/q4_k_m only. */
     quantize?: Quantize;
+    /** Replace existing output files (never an input); without it an existing target fails with ExportTargetExistsError. */
+    overwrite?: boolean;
+    /** The run the adapter comes from, whose files the export must not overwrite; default: the adapter's folder when it is a run. */
+    runDirectory?: string;
 }
 
 export interface ExportResult {
@@ -66,18 +73,25 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     let out = resolve(opts.out);
     if (opts.type !== undefined && !MERGED_TYPES.includes(opts.type)) throw new Error(`type must be one of ${MERGED_TYPES.join(", ")}, got ${JSON.stringify(opts.type)}`);
     if (opts.dtype !== undefined && !PEFT_DTYPES.includes(opts.dtype)) throw new Error(`dtype must be one of ${PEFT_DTYPES.join(", ")}, got ${JSON.stringify(opts.dtype)}`);
+    if (opts.format === "ollama") {
+        const namesFolder = /[\\/]$/.test(opts.out) || (existsSync(out) && statSync(out).isDirectory());
+        if (namesFolder) out = join(out, "Modelfile");
+    }
+    if (!EXPORT_FORMATS.includes(opts.format)) throw new Error(`format must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify(opts.format)}`);
+    // Nothing is read or written before the targets are known to be safe (never an input, existing ones only when asked).
+    checkExportOutput({ format: opts.format, out, model, adapter, ...(opts.runDirectory ? { runDirectory: opts.runDirectory } : {}), ...(opts.overwrite ? { overwrite: true } : {}) });
+    // An adapter that fits the base's shape but records another base (adapters/baseFingerprint.ts) is exported with a warning.
+    const baseWarnings = checkAdapterFitsBase(readLoraAdapter(adapter), openGguf(model, "base model"));
     switch (opts.format) {
         case "gguf-lora":
             await exportGgufLora({ model, adapter, out });
-            return { format: opts.format, path: out, files: [out], warnings: [] };
+            return { format: opts.format, path: out, files: [out], warnings: baseWarnings };
         case "merged":
             await exportMerged({ model, adapter, out, type: opts.type ?? "f16", ...(opts.quantize ? { quantize: opts.quantize } : {}) });
-            return { format: opts.format, path: out, files: [out], warnings: [] };
+            return { format: opts.format, path: out, files: [out], warnings: baseWarnings };
         case "ollama": {
-            const namesFolder = /[\\/]$/.test(opts.out) || (existsSync(out) && statSync(out).isDirectory());
-            if (namesFolder) out = join(out, "Modelfile");
             const r = exportOllama({ model, adapter, out, ...(opts.system !== undefined ? { system: opts.system } : {}) });
-            return { format: opts.format, path: out, files: [out], warnings: r.warnings };
+            return { format: opts.format, path: out, files: [out], warnings: [...baseWarnings, ...r.warnings] };
         }
         case "peft": {
             const r = exportPeft({
@@ -85,7 +99,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
                 ...(opts.baseModelId ? { baseModelId: opts.baseModelId } : {}),
                 ...(opts.dtype ? { dtype: SAFETENSORS_DTYPE[opts.dtype] } : {})
             });
-            return { format: opts.format, path: out, files: [r.safetensorsPath, r.configPath], warnings: [] };
+            return { format: opts.format, path: out, files: [r.safetensorsPath, r.configPath], warnings: baseWarnings };
         }
         default:
             throw new Error(`format must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify((opts as { format: unknown }).format)}`);

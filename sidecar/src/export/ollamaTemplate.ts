@@ -1,13 +1,13 @@
 // Maps a model's Jinja chat template to Ollama's Go-template TEMPLATE and its stop parameters.
 //
-// Each supported family (ChatML/Qwen, Llama 3, Phi-3, Gemma, Mistral [INST]) has a Go template and a TypeScript rendering of what
-// that Go template prints. A family is used only when the model's own Jinja template, rendered on probe
-// conversations exactly as training and chat render it (renderParameters.ts; system messages folded into user
-// messages when the template rejects them, as render.ts does), prints the same text as the family's rendering.
-// Anything else (tool-only templates, a customized ChatML, Mistral variants whose default system prompt carries
-// today's date) is reported as unsupported rather than exported with a template that would silently change the
-// prompt. The test suite renders every family's Go
-// template with Go's own text/template and compares it with the Jinja output.
+// Each supported family (ChatML/Qwen, Llama 3, Phi-3, Gemma 2/3, Gemma 4, Mistral [INST]) has a Go template and a
+// TypeScript rendering of what that Go template prints. A family is used only when the model's own Jinja template,
+// rendered on probe conversations exactly as training and chat render it (renderParameters.ts; system messages folded
+// into user messages when the template rejects them, as render.ts does), prints the same text as the family's
+// rendering. Anything else (tool-only templates, a customized ChatML, Mistral variants whose default system prompt
+// carries today's date) is reported as unsupported rather than exported with a template that would silently change
+// the prompt. The test suite renders every family's Go template with Go's own text/template and compares it with the
+// Jinja output.
 //
 // Ollama (template/template.go) gives a template `.Messages` (with system messages in place, consecutive
 // messages of one role joined by a blank line) and `.System` (all system messages joined). BOS is not part of
@@ -168,6 +168,29 @@ const gemma: Family = {
     }
 };
 
+/**
+ * Gemma 4: `<|turn>role … <turn|>` with a real system role (printed where it stands) and `model` for the assistant.
+ * With thinking off, its generation prompt opens and closes an empty thought channel, which earlier model turns do not
+ * have (the template strips thoughts from history): the TEMPLATE ends with that same empty channel.
+ */
+const gemma4: Family = {
+    name: "gemma4",
+    looksLike: (s) => s.includes("<|turn>") && s.includes("<turn|>"),
+    stops: ["<turn|>", "<|turn>"],
+    derive(source) {
+        const alone = renderJinjaLikeChat(source, [{ role: "user", content: "U" }], false);
+        const prompt = renderJinjaLikeChat(source, [{ role: "user", content: "U" }], true);
+        if (!prompt.startsWith(alone)) return "the generation prompt is not a suffix of the conversation";
+        const generation = prompt.slice(alone.length);
+        if (!generation.startsWith("<|turn>model\n")) return `the generation prompt is ${JSON.stringify(generation)}`;
+        const role = (r: ChatTurn["role"]): string => (r === "assistant" ? "model" : r);
+        return {
+            template: `{{- range .Messages }}<|turn>{{ if eq .Role "assistant" }}model{{ else }}{{ .Role }}{{ end }}\n{{ .Content }}<turn|>\n{{ end }}${literal(generation)}`,
+            render: (turns) => squash(turns).map((t) => `<|turn>${role(t.role)}\n${t.content}<turn|>\n`).join("") + generation
+        };
+    }
+};
+
 const mistral: Family = {
     name: "mistral",
     looksLike: (s) => s.includes("[INST]") && s.includes("[/INST]"),
@@ -175,7 +198,7 @@ const mistral: Family = {
     derive: (source, eosToken) => deriveMistral(source, eosToken, { literal, renderJinjaLikeChat, squash })
 };
 
-export const OLLAMA_FAMILIES: readonly Family[] = [llama3, chatml, phi3, gemma, mistral];
+export const OLLAMA_FAMILIES: readonly Family[] = [llama3, chatml, phi3, gemma, gemma4, mistral];
 
 /** Conversations whose renderings must agree before a family is trusted. */
 export const PROBE_CONVERSATIONS: readonly (readonly ChatTurn[])[] = [
@@ -188,7 +211,7 @@ export const PROBE_CONVERSATIONS: readonly (readonly ChatTurn[])[] = [
 export function ollamaTemplateFor(source: string | undefined, eosToken = ""): OllamaTemplateResult {
     if (source === undefined || source.trim() === "") return { ok: false, reason: "the model has no chat template (tokenizer.chat_template)" };
     const candidates = OLLAMA_FAMILIES.filter((f) => f.looksLike(source));
-    if (candidates.length === 0) return { ok: false, reason: "its chat template is not one of the families LoRA Studio maps to Ollama (ChatML/Qwen, Llama 3, Phi-3, Gemma, Mistral [INST])" };
+    if (candidates.length === 0) return { ok: false, reason: "its chat template is not one of the families LoRA Studio maps to Ollama (ChatML/Qwen, Llama 3, Phi-3, Gemma 2/3, Gemma 4, Mistral [INST])" };
     const reasons: string[] = [];
     for (const family of candidates) {
         let derived: ReturnType<Family["derive"]>;

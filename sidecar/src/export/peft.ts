@@ -3,12 +3,15 @@
 //
 // Names: GGUF `blk.{i}.attn_q.weight` ↔ HF `model.layers.{i}.self_attn.q_proj` (llama.cpp's gguf-py
 // tensor_mapping.py), prefixed by PEFT with `base_model.model.`; A is [rank, n_in] and B [n_out, rank], as GGUF
-// already stores them in numpy order.
+// already stores them in numpy order. Each architecture's module names and layer path come from
+// engine/architectures.ts: Phi-3's fused `attn_qkv` and `ffn_up` are `qkv_proj` and `gate_up_proj`, exported as one
+// adapter each (PEFT adapts the fused Linear as HF Phi-3 has it; nothing is split).
 //
-// RoPE permutation: for llama-family models, convert_hf_to_gguf.py reorders the rows of q_proj and k_proj within
-// each head (LlamaModel.permute: [2, head_dim/2] → [head_dim/2, 2]) so that llama.cpp can rotate adjacent pairs.
-// A LoRA trained on the GGUF therefore has B rows in that order; the HF model needs them back in its own order.
-// A acts on the input side and is unchanged.
+// RoPE permutation: for llama-family models (ArchitectureSpec.permutedQK), convert_hf_to_gguf.py reorders the rows of
+// q_proj and k_proj within each head (LlamaModel.permute: [2, head_dim/2] → [head_dim/2, 2]) so that llama.cpp can
+// rotate adjacent pairs. A LoRA trained on the GGUF therefore has B rows in that order; the HF model needs them back
+// in its own order. A acts on the input side and is unchanged. NeoX-RoPE families (Qwen, Phi-3, Gemma) are not
+// permuted by the converter, so nothing is undone for them.
 //
 // dtype: F32 (default) is the adapter exactly; F16/BF16 round each value to nearest even. PEFT records no dtype in
 // adapter_config.json: the safetensors header carries it, and PEFT casts the weights to the LoRA layers' dtype on
@@ -17,22 +20,10 @@ import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { GgufFile } from "../gguf";
 import { writeJsonAtomic } from "../training/atomicFile";
+import { ARCHITECTURES, isTrainableArch, supportedArchitecturesText } from "../engine/architectures";
 import { checkAdapterFitsBase, ExportInputError, openGguf, readLoraAdapter, readLoraPair } from "./adapter";
 import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensor } from "./safetensors";
 
-/** GGUF architectures whose converter applies LlamaModel.permute to q/k (conversion/llama.py and its subclasses). */
-const PERMUTED_ARCHS = new Set(["llama", "granite", "granitemoe", "deci", "minicpm", "llada"]);
-
-/** GGUF module → HF module path under `model.layers.{i}.` (gguf-py tensor_mapping.py, llama-style names). */
-const HF_MODULES: Record<string, string> = {
-    attn_q: "self_attn.q_proj",
-    attn_k: "self_attn.k_proj",
-    attn_v: "self_attn.v_proj",
-    attn_output: "self_attn.o_proj",
-    ffn_gate: "mlp.gate_proj",
-    ffn_up: "mlp.up_proj",
-    ffn_down: "mlp.down_proj"
-};
 
 export interface PeftOptions {
     model: string;
@@ -96,28 +87,36 @@ export function exportPeft(opts: PeftOptions): PeftResult {
     const base = openGguf(opts.model, "base model");
     checkAdapterFitsBase(adapter, base);
     const arch = adapter.arch ?? String(base.kv.get("general.architecture")?.value);
-    const unpermute = PERMUTED_ARCHS.has(arch);
+    if (!isTrainableArch(arch)) {
+        throw new ExportInputError(`${opts.adapter}: a PEFT export needs the Hugging Face module names of the architecture, and LoRA Studio knows them for ${supportedArchitecturesText()}, not '${arch}'`);
+    }
+    const spec = ARCHITECTURES[arch];
+    const unpermute = spec.permutedQK;
+    // Gemma 3 GGUFs come from Gemma3ForCausalLM (270M, 1B: model.layers) and Gemma3ForConditionalGeneration (4B and
+    // up: model.language_model.layers) alike, with nothing in the file to tell them apart; docs/architectures.md says
+    // how to load the latter.
+    const layers = spec.hfLayerPath ?? "model.layers";
 
     const tensors: SafetensorsTensor[] = [];
     const targets = new Set<string>();
     const ranks = new Map<string, number>();
     for (const pair of adapter.pairs) {
         const m = /^blk\.(\d+)\.([a-z_]+)\.weight$/.exec(pair.weight);
-        const hfModule = m ? HF_MODULES[m[2]!] : undefined;
+        const hfModule = m ? spec.hfModules[m[2]!] : undefined;
         if (!m || !hfModule) {
-            throw new ExportInputError(`${opts.adapter}: tensor '${pair.weight}' has no Hugging Face name LoRA Studio knows (it maps ${Object.keys(HF_MODULES).join(", ")})`);
+            throw new ExportInputError(`${opts.adapter}: tensor '${pair.weight}' has no Hugging Face name LoRA Studio knows for ${arch} (it maps ${Object.keys(spec.hfModules).join(", ")})`);
         }
         const module = m[2]!;
         let { a, b } = readLoraPair(adapter, pair);
         if (unpermute && (module === "attn_q" || module === "attn_k")) {
             b = unpermuteRows(b, pair.nOut, pair.rank, headCount(base, arch, module === "attn_q" ? "head_count" : "head_count_kv"));
         }
-        const prefix = `base_model.model.model.layers.${m[1]}.${hfModule}`;
+        const prefix = `base_model.model.${layers}.${m[1]}.${hfModule}`;
         tensors.push({ name: `${prefix}.lora_A.weight`, shape: [pair.rank, pair.nIn], data: a });
         tensors.push({ name: `${prefix}.lora_B.weight`, shape: [pair.nOut, pair.rank], data: b });
         const leaf = hfModule.split(".")[1]!;
         targets.add(leaf);
-        ranks.set(`model.layers.${m[1]}.${hfModule}`, pair.rank);
+        ranks.set(`${layers}.${m[1]}.${hfModule}`, pair.rank);
     }
     const rankValues = [...ranks.values()];
     const r = mostCommon(rankValues);

@@ -33,7 +33,7 @@ export type GgufValue =
     | { type: "array"; itemType: "bool"; value: boolean[] }
     | { type: "array"; itemType: "string"; value: string[] };
 
-/** ggml tensor types this project writes or sizes, numbered as in `ggml.h`. */
+/** ggml tensor types this project writes or names, numbered as in `ggml.h`. */
 export const GgmlType = {
     F32: 0,
     F16: 1,
@@ -56,27 +56,23 @@ export const GgmlType = {
 } as const;
 export type GgmlTypeName = keyof typeof GgmlType;
 
-/** [elements per block, bytes per block], from ggml's type traits. */
-const blockLayout: Record<number, readonly [number, number]> = {
-    [GgmlType.F32]: [1, 4],
-    [GgmlType.F16]: [1, 2],
-    [GgmlType.Q4_0]: [32, 18],
-    [GgmlType.Q4_1]: [32, 20],
-    [GgmlType.Q5_0]: [32, 22],
-    [GgmlType.Q5_1]: [32, 24],
-    [GgmlType.Q8_0]: [32, 34],
-    [GgmlType.Q2_K]: [256, 84],
-    [GgmlType.Q3_K]: [256, 110],
-    [GgmlType.Q4_K]: [256, 144],
-    [GgmlType.Q5_K]: [256, 176],
-    [GgmlType.Q6_K]: [256, 210],
-    [GgmlType.I8]: [1, 1],
-    [GgmlType.I16]: [1, 2],
-    [GgmlType.I32]: [1, 4],
-    [GgmlType.I64]: [1, 8],
-    [GgmlType.F64]: [1, 8],
-    [GgmlType.BF16]: [1, 2]
+/**
+ * [elements per block, bytes per block] of every type a GGUF file may hold, from ggml's type traits (ggml_blck_size,
+ * ggml_type_size) of the llama.cpp the engine builds. Codes missing here (4, 5, 31–33, 36–38: removed from ggml) are
+ * refused by llama.cpp's loader, so the reader refuses them too.
+ */
+const blockLayout: Readonly<Record<number, readonly [number, number]>> = {
+    0: [1, 4], 1: [1, 2], 2: [32, 18], 3: [32, 20], 6: [32, 22], 7: [32, 24], 8: [32, 34], 9: [32, 36],
+    10: [256, 84], 11: [256, 110], 12: [256, 144], 13: [256, 176], 14: [256, 210], 15: [256, 292],
+    16: [256, 66], 17: [256, 74], 18: [256, 98], 19: [256, 50], 20: [32, 18], 21: [256, 110], 22: [256, 82], 23: [256, 136],
+    24: [1, 1], 25: [1, 2], 26: [1, 4], 27: [1, 8], 28: [1, 8], 29: [256, 56], 30: [1, 2],
+    34: [256, 54], 35: [256, 66], 39: [32, 17], 40: [64, 36], 41: [128, 18], 42: [64, 18]
 };
+
+/** The block layout of a ggml type code, or undefined for a code ggml does not (or no longer) know. */
+export function ggmlBlockLayout(type: number): readonly [number, number] | undefined {
+    return Object.hasOwn(blockLayout, type) ? blockLayout[type] : undefined;
+}
 
 export function ggmlTypeName(type: number): string {
     const entry = Object.entries(GgmlType).find(([, v]) => v === type);
@@ -85,13 +81,24 @@ export function ggmlTypeName(type: number): string {
 
 /** Bytes taken by a tensor of `dims` (ne0 first, as GGUF stores them), or undefined for unknown types. */
 export function ggmlTensorBytes(type: number, dims: readonly number[]): number | undefined {
-    const layout = blockLayout[type];
+    const bytes = ggmlTensorBytesExact(type, dims);
+    return bytes === undefined || bytes > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(bytes);
+}
+
+/**
+ * The same size as a bigint, with no rounding however large the dims (a corrupt header may claim 2^62 elements):
+ * the reader compares it with the file size before trusting it. Undefined for an unknown type or a first dimension
+ * that is not a whole number of blocks.
+ */
+export function ggmlTensorBytesExact(type: number, dims: readonly number[]): bigint | undefined {
+    const layout = ggmlBlockLayout(type);
     if (!layout) return undefined;
     const [blockElems, blockBytes] = layout;
     const ne0 = dims[0] ?? 1;
     if (ne0 % blockElems !== 0) return undefined;
-    const rows = dims.slice(1).reduce((a, b) => a * b, 1);
-    return (ne0 / blockElems) * blockBytes * rows;
+    let bytes = BigInt(ne0 / blockElems) * BigInt(blockBytes);
+    for (const d of dims.slice(1)) bytes *= BigInt(d);
+    return bytes;
 }
 
 export interface GgufTensorInfo {

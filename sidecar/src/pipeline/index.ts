@@ -9,8 +9,9 @@ export { seededShuffle } from "./shuffle";
 export { splitByRatio, findLeakage } from "./split";
 export { packFirstFit, packItems, labelsFor, toMicroBatch, type PackItem, type MicroBatchOptions } from "./pack";
 export { prepareDataset, packEpoch, packValidation, type PrepareOptions, type PreparedDataset, type DatasetText } from "./prepare";
+export { overLengthReport, describeOverLength, type OverLength } from "./overLength";
 export { previewLine, type LinePreview, type PreviewToken } from "./preview";
 // Node side (node-llama-cpp, files): import these from their modules directly where only pure parts are wanted.
 export { loadVocabModel, pipelineTokenizerFor, chatTemplateIn, chatTemplateOf, getCpuLlama, type VocabModel } from "./llamaTokenizer";
 export { createChatWrapperForModel, chatHistoryFor } from "./chatWrapper";
-export { prepareDatasetFiles, type PrepareFilesOptions, type PreparedFiles } from "./prepareFiles";
+export { prepareDatasetFiles, type PrepareFilesOptions, type PreparedFiles, type VocabularyLoader } from "./prepareFiles";

@@ -3,6 +3,7 @@
 import type { Llama, LlamaModel, Token } from "node-llama-cpp";
 import { loadNodeLlamaCpp } from "./nodeLlamaCpp";
 import type { PipelineTokenizer } from "./types";
+import { openModelFile } from "../gguf/openModelFile";
 
 /** Wraps a loaded model's tokenizer with node-llama-cpp's exact tokenization rules (including "trimLeadingSpace"). */
 export function pipelineTokenizerFor(model: LlamaModel): PipelineTokenizer {
@@ -51,6 +52,8 @@ export async function getCpuLlama(): Promise<Llama> {
 
 /** Loads only the vocabulary of `modelPath` (fast, little memory), for rendering and tokenizing training data. */
 export async function loadVocabModel(modelPath: string): Promise<VocabModel> {
+    // The load guard of every model load (gguf/openModelFile.ts); throws ModelFileError naming the file and the byte.
+    openModelFile(modelPath, { skipArraysOver: 4096 });
     const llama = await getCpuLlama();
     const model = await llama.loadModel({ modelPath, vocabOnly: true });
     return {

@@ -62,7 +62,8 @@ export function previewLine(lineText: string, template: string | undefined, toke
     const { maxLength, truncation = "drop" } = options;
     const longest = Math.max(0, ...rendered.map((s) => s.tokens.length));
     const tooLong = maxLength !== undefined && longest > maxLength;
-    const dropped = tooLong && truncation === "drop";
+    // "fail" refuses the whole dataset; the line itself is trained on no more than under "drop".
+    const dropped = tooLong && (truncation === "drop" || truncation === "fail");
     let trainableTokens = 0;
     let trainableBefore = 0;
     const sequences = rendered.map((s) => {
@@ -86,7 +87,9 @@ export function previewLine(lineText: string, template: string | undefined, toke
     });
     const preview: LinePreview = { sequences, trainableTokens, untruncatedTrainableTokens: trainableBefore };
     if (tooLong) {
-        preview.truncation = dropped
+        preview.truncation = truncation === "fail"
+            ? `${longest} tokens is longer than the sequence length ${maxLength}: truncation "fail" refuses to train on this dataset`
+            : dropped
             ? `${longest} tokens is longer than the sequence length ${maxLength}: truncation "drop" leaves this example out of training`
             : `${longest} tokens cut to ${maxLength} (truncation "${truncation}")`;
     }

@@ -106,19 +106,31 @@ function renderChunks(template: string, messages: readonly ChatMessage[], tokeni
     return { chunks, text, messageEnds };
 }
 
+/** What rendering did to a conversation that the dataset's author may not expect; said once per dataset (prepare.ts). */
+export interface RenderNotes {
+    /**
+     * The template rejects a system message (Gemma's raises "System role not supported"), so, as chat does, the system
+     * prompt was folded into the first user turn (SYSTEM_AS_USER_FORMAT). Called with the template's own error text.
+     */
+    onSystemFolded?(templateError: string): void;
+}
+
 /** Renders like chat: as given first, then with system messages folded into user messages if the template rejects them. */
-function renderLikeChat(template: string, messages: readonly ChatMessage[], tokenizer: PipelineTokenizer): { rendered: RenderedChunks; messages: ChatMessage[] } {
+function renderLikeChat(template: string, messages: readonly ChatMessage[], tokenizer: PipelineTokenizer, notes?: RenderNotes): { rendered: RenderedChunks; messages: ChatMessage[] } {
     const asGiven = squashAdjacentMessages(messages);
     try {
         return { rendered: renderChunks(template, asGiven, tokenizer), messages: asGiven };
     } catch (first) {
         if (!asGiven.some((m) => m.role === "system")) throw asTemplateError(first);
         const folded = squashAdjacentMessages(systemAsUser(messages));
+        let rendered: RenderedChunks;
         try {
-            return { rendered: renderChunks(template, folded, tokenizer), messages: folded };
+            rendered = renderChunks(template, folded, tokenizer);
         } catch {
             throw asTemplateError(first);
         }
+        notes?.onSystemFolded?.((first as Error).message ?? String(first));
+        return { rendered, messages: folded };
     }
 }
 
@@ -225,10 +237,12 @@ function renderMasked(template: string, messages: readonly ChatMessage[], tokeni
  * Renders one conversation for training. Normally one sequence with every assistant turn trained. If the
  * template renders an earlier turn differently once later turns follow (some strip reasoning from old turns),
  * one sequence per assistant turn is returned instead, each ending at its turn, because that is what chat
- * sends when that turn is generated.
+ * sends when that turn is generated. (Qwen3 does this: with thinking off it prints an empty `<think>\n\n</think>\n\n`
+ * before the newest reply only, as its generation prompt does, so each turn is trained after the block chat sends,
+ * and the block, being template text before the reply, is never a label.)
  */
-export function renderConversation(template: string, messages: readonly ChatMessage[], tokenizer: PipelineTokenizer): MaskedSequence[] {
-    const { rendered, messages: squashed } = renderLikeChat(template, messages, tokenizer);
+export function renderConversation(template: string, messages: readonly ChatMessage[], tokenizer: PipelineTokenizer, notes?: RenderNotes): MaskedSequence[] {
+    const { rendered, messages: squashed } = renderLikeChat(template, messages, tokenizer, notes);
     const assistantTurns = squashed.flatMap((m, i) => (m.role === "assistant" ? [i] : []));
     if (assistantTurns.length === 0) return [{ tokens: new Int32Array(0), trainMask: new Uint8Array(0) }];
     const consistent = assistantTurns.every((k) => {

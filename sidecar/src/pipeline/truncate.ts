@@ -1,7 +1,7 @@
 // What to do with sequences longer than the configured sequence length. Every decision is reported.
 import type { MaskedSequence, PipelineIssue, TokenizedExample, TruncationPolicy } from "./types";
 
-export const TRUNCATION_POLICIES: readonly TruncationPolicy[] = ["drop", "truncate-left", "truncate-right"];
+export const TRUNCATION_POLICIES: readonly TruncationPolicy[] = ["drop", "truncate-left", "truncate-right", "fail"];
 
 function trainableIn(mask: Uint8Array): number {
     let n = 0;
@@ -22,8 +22,9 @@ export function truncateSequence(sequence: MaskedSequence, length: number, side:
  * Applies the policy to every sequence longer than `maxLength`:
  * - `drop`: the whole example is left out;
  * - `truncate-left`: the oldest tokens go (keeps the final reply; the prompt loses its start);
- * - `truncate-right`: the newest tokens go (keeps the prompt; the reply loses its end, and its end token).
- * An example left with no trainable token is dropped too.
+ * - `truncate-right`: the newest tokens go (keeps the prompt; the reply loses its end, and its end token);
+ * - `fail`: the example is reported as an error ("too-long"); prepareDataset refuses the dataset.
+ * An example left with no trainable token is dropped too. Every drop and cut is an issue, so callers can count them.
  */
 export function applyTruncation(examples: readonly TokenizedExample[], maxLength: number, policy: TruncationPolicy): { kept: TokenizedExample[]; issues: PipelineIssue[] } {
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`sequence length must be an integer ≥ 2, got ${maxLength}`);
@@ -33,6 +34,10 @@ export function applyTruncation(examples: readonly TokenizedExample[], maxLength
         const longest = Math.max(...example.sequences.map((s) => s.tokens.length));
         if (longest <= maxLength) {
             kept.push(example);
+            continue;
+        }
+        if (policy === "fail") {
+            issues.push({ source: example.source, code: "too-long", message: `${longest} tokens is longer than the sequence length ${maxLength}, and the run config's truncation is "fail"` });
             continue;
         }
         if (policy === "drop") {

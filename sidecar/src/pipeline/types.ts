@@ -79,7 +79,8 @@ export interface MicroBatch {
     labels: Int32Array;
 }
 
-export type TruncationPolicy = "drop" | "truncate-left" | "truncate-right";
+/** What happens to an example longer than the sequence length; "fail" refuses the dataset, naming every such line. */
+export type TruncationPolicy = "drop" | "truncate-left" | "truncate-right" | "fail";
 
 /** A problem with one example; `code` is stable so the CLI, preview and tests can key on it. */
 export interface PipelineIssue {
@@ -94,7 +95,9 @@ export type PipelineIssueCode =
     | "template-error"
     | "too-long-dropped"
     | "truncated"
-    | "leakage";
+    | "too-long"
+    | "leakage"
+    | "system-folded";
 
 /** Thrown when the dataset cannot be trained on; it lists every offending example before any run starts. */
 export class PipelineError extends Error {

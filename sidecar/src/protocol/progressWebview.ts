@@ -35,6 +35,11 @@ export interface RunSnapshot {
     resumable: boolean;
     /** A short line for the header, e.g. the model and data file names. */
     description: string;
+    /**
+     * Examples longer than the sequence length that the run dropped or cut, as one sentence (the run log lists each);
+     * absent when there were none.
+     */
+    dataNote?: string;
 }
 
 // ---- Webview → extension ----
@@ -79,7 +84,8 @@ export const PROGRESS_IDS = {
     speedChart: "chart-speed",
     cancel: "cancel",
     resume: "resume",
-    error: "error"
+    error: "error",
+    dataNote: "data-note"
 } as const;
 
 export const PROGRESS_VIEW_TYPE = "loraStudio.trainingProgress";

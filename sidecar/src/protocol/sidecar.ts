@@ -9,7 +9,7 @@
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 
 /** Bump on any incompatible change to a message below. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -47,10 +47,22 @@ export const SidecarErrorCode = {
      * GPU's memory). `data.runId` names the run that is training; cancel it or wait for it to finish.
      */
     RunAlreadyActive: -32020,
+    /**
+     * run/start or run/resume of a run folder another process trains (its run.lock): `data.holder` names it, the editor
+     * or a terminal, with its pid. Wait for it to finish, or cancel it there.
+     */
+    RunLocked: -32021,
+    /** run/resume of a run that has finished: nothing changes. Pass a larger `epochs` to train it further. */
+    RunFinished: -32022,
     /** chat/open could not load the model or apply the adapter; the message names both files. */
     ChatLoadFailed: -32040,
     /** No open chat session with that id (closed, or opened in a sidecar that has since restarted). */
     ChatSessionNotFound: -32041,
+    /**
+     * export/run would replace an existing file or folder that is not one of its inputs (those are always refused, with
+     * InvalidParams): `data.paths` lists them. Ask the user, then resend with `overwrite: true`.
+     */
+    ExportTargetExists: -32050,
     /** Parameters failed validation; the message names the field. */
     InvalidParams: -32602
 } as const;
@@ -61,6 +73,32 @@ export interface SidecarErrorData {
     hint: string;
     /** The run the error is about, where that is another run than the request's (RunAlreadyActive: the one training). */
     runId?: string;
+    /** InvalidParams for a run config: each field that failed, by path, so the editor can put the cursor on it. */
+    fields?: ConfigFieldProblem[];
+    /** RunLocked: the process that holds the run folder. */
+    holder?: RunHolder;
+    /** ExportTargetExists: the existing files the export would replace. */
+    paths?: string[];
+}
+
+/** One failing field of a run config: `path` as in the JSON (["targetModules", 1]), the message, the RC code. */
+export interface ConfigFieldProblem {
+    path: Array<string | number>;
+    message: string;
+    code: string;
+}
+
+/** Who trains a run folder (its run.lock). */
+export interface RunHolder {
+    kind: "editor" | "terminal";
+    /** The sidecar that trains it. */
+    pid: number;
+    /** The sidecar's parent: the terminal's `lora-studio` or the editor's extension host. */
+    parentPid: number;
+    host: string;
+    client: string;
+    /** ISO 8601. */
+    acquiredAt: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +141,8 @@ export interface TrainingConfig {
     rank?: number;
     alpha?: number;
     dropout?: number;
-    targetModules?: Array<"attn_q" | "attn_k" | "attn_v" | "attn_o" | "ffn_gate" | "ffn_up" | "ffn_down">;
+    /** The seven projections, or Phi-3's fused attn_qkv / ffn_gate_up (docs/architectures.md). */
+    targetModules?: Array<"attn_q" | "attn_k" | "attn_v" | "attn_o" | "ffn_gate" | "ffn_up" | "ffn_down" | "attn_qkv" | "ffn_gate_up">;
     learningRate?: number;
     lrSchedule?: "cosine" | "linear" | "constant";
     warmupRatio?: number;
@@ -119,9 +158,12 @@ export interface TrainingConfig {
     seed?: number;
     /** Optimizer steps between checkpoints: at most this much work is lost when the sidecar dies. */
     checkpointEvery?: number;
+    /** Checkpoints kept on disk, newest first; older ones are deleted (the newest, which resume needs, always stays). */
+    checkpointsToKeep?: number;
     /** Optimizer steps between validation losses; 0 = every epoch end. */
     evalEvery?: number;
-    truncation?: "drop" | "truncate-left" | "truncate-right";
+    /** Examples longer than sequenceLength: left out, cut from the left or the right, or the run refuses to start. */
+    truncation?: "drop" | "truncate-left" | "truncate-right" | "fail";
     /** 0 = all cores. */
     threads?: number;
     /** "4-bit as a checkbox": quantize an F32/F16/BF16 base once into the user cache and train on that. */
@@ -156,6 +198,20 @@ export interface RunSummary {
     /** Base model path from the run's config.json. */
     model?: string;
     error?: RunFailure;
+    /** Examples longer than the sequence length that the run dropped or cut (absent: none). */
+    overLength?: OverLengthReport;
+}
+
+/** What the truncation policy did to examples longer than the sequence length, counted over training and validation. */
+export interface OverLengthReport {
+    policy: "drop" | "truncate-left" | "truncate-right" | "fail";
+    sequenceLength: number;
+    /** Examples left out: too long under "drop", or cut to nothing trainable. */
+    dropped: number;
+    /** Examples cut to the sequence length. */
+    truncated: number;
+    /** The first few, as "file:line: what happened" (all are in the run log). */
+    examples: string[];
 }
 
 /** One line of `metrics.jsonl`. */
@@ -183,6 +239,8 @@ export interface InitializeParams {
     workspaceRoot?: string;
     /** False in a restricted-mode workspace: training and model loading are refused. */
     workspaceTrusted: boolean;
+    /** Which face this is: named in a run folder's lock, so a refused second owner learns who holds it. Default "editor". */
+    clientKind?: "editor" | "terminal";
 }
 
 export interface InitializeResult {
@@ -231,6 +289,13 @@ export interface DatasetPrepareResult {
     sequences: number;
     /** Examples found in both sets (leakage check). */
     leakedExamples: number;
+    /**
+     * Warnings about the whole dataset, each once ("file:line: message [code]", the line being the first it concerns),
+     * e.g. a chat template without a system role folding system prompts into user turns. Absent from older sidecars.
+     */
+    datasetWarnings?: string[];
+    /** Examples longer than contextLength, dropped or cut (absent: none). */
+    overLength?: OverLengthReport;
 }
 
 /** Sent by the extension/CLI: normalize, render, mask and pack a dataset without training. */
@@ -253,6 +318,8 @@ export interface RunStartResult {
     totalSteps: number;
     /** Set when the pre-flight memory check shrank the micro-batch (see MemoryAdjustment). */
     memoryAdjustment?: MemoryAdjustment;
+    /** Examples longer than the sequence length, dropped or cut (absent: none). */
+    overLength?: OverLengthReport;
 }
 
 /** Sent by the extension/CLI. Returns once the run is created; progress follows as notifications. */
@@ -282,14 +349,21 @@ export interface RunResumeResult {
     /** The checkpoint step training continues from. */
     fromStep: number;
     totalSteps: number;
+    overLength?: OverLengthReport;
 }
 
 export interface RunResumeParams extends RunIdParams {
     /** The run's directory when it is not under the workspace's runs (the CLI's `--out DIR`). */
     runDirectory?: string;
+    /** Train a finished run further, to this many epochs in all (more than its config's). */
+    epochs?: number;
 }
 
-/** Sent by the extension/CLI. Continues a cancelled or interrupted run from its newest checkpoint. */
+/**
+ * Sent by the extension/CLI. Continues a cancelled or interrupted run from its newest checkpoint. A finished run is
+ * refused with RunFinished and left as it is, unless `epochs` asks for more; a run another process trains, with
+ * RunLocked.
+ */
 export namespace RunResumeRequest {
     export const method = "run/resume" as const;
     export const type = new RequestType<RunResumeParams, RunResumeResult, SidecarErrorData>(method);
@@ -439,6 +513,8 @@ export interface ChatOpenResult {
     modelName: string;
     /** True when another open session already had this model file loaded and this one shares it. */
     sharedModel: boolean;
+    /** Problems that do not stop the chat, e.g. an adapter that records another base of the same shape; show them. */
+    warnings?: string[];
 }
 
 /**
@@ -480,6 +556,8 @@ export interface ChatSendResult {
     answer: string;
     /** True when `chat/stop` ended it early; `answer` is what was generated until then. */
     stopped: boolean;
+    /** Set when the oldest exchanges were dropped to fit the context; show it. (A question too long on its own is refused with InvalidParams.) */
+    notice?: string;
 }
 
 /** Sent by the extension. Answered when the answer is complete or stopped; tokens stream before that. */
@@ -610,6 +688,8 @@ export interface EvalReport {
     cancelled: boolean;
     /** Where the report was written (absent when cancelled). */
     files?: { json: string; csv: string };
+    /** Problems that did not stop the evaluation, e.g. an adapter that records another base of the same shape. */
+    warnings?: string[];
     elapsedSeconds: number;
 }
 
@@ -669,55 +749,6 @@ export interface EvalCancelParams {
 export namespace EvalCancelRequest {
     export const method = "eval/cancel" as const;
     export const type = new RequestType<EvalCancelParams, boolean, SidecarErrorData>(method);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Test hooks: registered by the sidecar only when TEST_HOOKS_ENV_VAR is "1".
-// ---------------------------------------------------------------------------------------------
-
-/** Environment variable that enables the `debug/…` requests below. Never set in production. */
-export const TEST_HOOKS_ENV_VAR = "LORA_STUDIO_SIDECAR_TEST_HOOKS";
-
-export interface DebugBlockParams {
-    /** How long to block the sidecar's event loop, simulating a hung child. */
-    milliseconds: number;
-}
-
-/** Test only, sent by tests: blocks the sidecar's event loop synchronously (a hung child). */
-export namespace DebugBlockRequest {
-    export const method = "debug/block" as const;
-    export const type = new RequestType<DebugBlockParams, void, SidecarErrorData>(method);
-}
-
-/** Test only, sent by tests: the sidecar's pid and whether it has been initialized. */
-export namespace DebugInfoRequest {
-    export const method = "debug/info" as const;
-    export const type = new RequestType0<{ pid: number; initialized: boolean }, SidecarErrorData>(method);
-}
-
-/** Test only, sent by tests: writes `text` with console.log and process.stdout.write, which must land on stderr. */
-export namespace DebugConsoleLogRequest {
-    export const method = "debug/consoleLog" as const;
-    export const type = new RequestType<{ text: string }, void, SidecarErrorData>(method);
-}
-
-/**
- * Test only: with test hooks on and this variable "1", an out-of-memory recovery waits before it restarts the run
- * from its checkpoint, and sends DebugOomRestartHeldNotification, until DebugReleaseOomRestartRequest releases it.
- * This makes the restart window (the run between two attempts) deterministic for tests; unset, nothing waits.
- */
-export const HOLD_OOM_RESTART_ENV_VAR = "LORA_STUDIO_TEST_HOLD_OOM_RESTART";
-
-/** Test only, sent by the sidecar: run `runId` ran out of memory and its restart is held (HOLD_OOM_RESTART_ENV_VAR). */
-export namespace DebugOomRestartHeldNotification {
-    export const method = "debug/oomRestartHeld" as const;
-    export const type = new NotificationType<{ runId: string }>(method);
-}
-
-/** Test only, sent by tests: lets the held restart of `runId` go on. Returns false when none was held. */
-export namespace DebugReleaseOomRestartRequest {
-    export const method = "debug/releaseOomRestart" as const;
-    export const type = new RequestType<{ runId: string }, boolean, SidecarErrorData>(method);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -816,6 +847,10 @@ export interface ExportRunParams {
     system?: string;
     /** peft only; default f32. */
     dtype?: ExportPeftDtype;
+    /** peft only: `base_model_name_or_path`; default from the GGUF metadata. */
+    baseModelId?: string;
+    /** Replace existing output files (ExportTargetExists otherwise). An input of the export is never replaced. */
+    overwrite?: boolean;
 }
 
 export interface ExportRunResult {

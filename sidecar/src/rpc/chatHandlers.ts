@@ -14,7 +14,10 @@ import {
     type ChatTurn,
     SidecarErrorCode
 } from "../protocol/sidecar";
-import { ChatLoadError } from "../chat/session";
+import { availableParallelism } from "node:os";
+import { ChatLoadError, PromptTooLongError } from "../chat/session";
+import { CHAT_OPEN_PARAMS, CHAT_SEND_PARAMS } from "../params/commands";
+import { checkParams, ParamError, type ParamSchema, type ParamValues } from "../params/schema";
 import { ChatRequestError, ChatService, ChatSessionNotFoundError } from "../chat/service";
 import { sidecarError } from "./errors";
 
@@ -29,24 +32,21 @@ function invalid(field: string, detail: string): never {
     throw sidecarError(SidecarErrorCode.InvalidParams, `${field} ${detail}`, "Fix the request's parameters.");
 }
 
-function requiredString(params: Record<string, unknown>, field: string): string {
-    const value = params[field];
+function requiredString(raw: unknown, field: string): string {
+    if (typeof raw !== "object" || raw === null) invalid("params", "must be an object");
+    const value = (raw as Record<string, unknown>)[field];
     if (typeof value !== "string" || value === "") invalid(field, "must be a non-empty string");
     return value as string;
 }
 
-function optionalString(params: Record<string, unknown>, field: string): string | undefined {
-    const value = params[field];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== "string") invalid(field, "must be a string");
-    return value as string;
-}
-
-function optionalNumber(params: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
-    const value = params[field];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) invalid(field, `must be a number from ${min} to ${max}`);
-    return value as number;
+/** The request's params checked against the schema the CLI uses too (params/commands.ts). */
+function checked<S extends ParamSchema>(schema: S, raw: unknown, method: string, limits: Readonly<Record<string, number>> = {}, passThrough: readonly string[] = []): ParamValues<S> {
+    try {
+        return checkParams(schema, raw, { face: { face: "rpc", method }, limits: { cpus: availableParallelism(), ...limits }, passThrough });
+    } catch (error) {
+        if (error instanceof ParamError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Fix the request's parameters.");
+        throw error;
+    }
 }
 
 function optionalHistory(params: Record<string, unknown>): ChatTurn[] | undefined {
@@ -60,17 +60,13 @@ function optionalHistory(params: Record<string, unknown>): ChatTurn[] | undefine
     });
 }
 
-function asObject(params: unknown): Record<string, unknown> {
-    if (typeof params !== "object" || params === null) invalid("params", "must be an object");
-    return params as Record<string, unknown>;
-}
-
 function toResponseError(error: unknown): never {
     if (error instanceof ChatLoadError) {
         throw sidecarError(SidecarErrorCode.ChatLoadFailed, error.message, "Choose a base model GGUF and an adapter.gguf trained on it (the run's config.json names its base model).");
     }
     if (error instanceof ChatSessionNotFoundError) throw sidecarError(SidecarErrorCode.ChatSessionNotFound, error.message, "Open a new session with chat/open.");
     if (error instanceof ChatRequestError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Use a new requestId per request.");
+    if (error instanceof PromptTooLongError) throw sidecarError(SidecarErrorCode.InvalidParams, `message: ${error.message}`, "Shorten the question, lower maxTokens, or open the chat with a larger contextSize.");
     throw error;
 }
 
@@ -80,22 +76,21 @@ export function registerChatHandlers(connection: MessageConnection, options: Cha
 
     connection.onRequest(ChatOpenRequest.type, async (raw): Promise<ChatOpenResult> => {
         options.requireEngine();
-        const params = asObject(raw);
-        const adapter = optionalString(params, "adapter");
-        const system = optionalString(params, "system");
-        const contextSize = optionalNumber(params, "contextSize", 64, 1 << 20);
-        const threads = optionalNumber(params, "threads", 0, 1024);
-        const requestId = optionalString(params, "requestId");
+        const params = checked(CHAT_OPEN_PARAMS, raw, ChatOpenRequest.method);
+        const { adapter, system, contextSize, threads, requestId } = params;
         try {
             const { sessionId, chat: session } = await chat.open({
-                model: requiredString(params, "model"),
-                ...(adapter === undefined || adapter === "" ? {} : { adapter }),
+                model: params.model,
+                ...(adapter === undefined ? {} : { adapter }),
                 ...(system === undefined ? {} : { system }),
                 ...(contextSize === undefined ? {} : { contextSize }),
-                ...(threads === undefined ? {} : { threads }),
+                ...(threads === undefined || threads === 0 ? {} : { threads }),
                 ...(requestId === undefined ? {} : { requestId })
             });
-            return { sessionId, templateName: session.templateName, modelName: session.modelName, sharedModel: session.sharesModel };
+            return {
+                sessionId, templateName: session.templateName, modelName: session.modelName, sharedModel: session.sharesModel,
+                ...(session.warnings.length > 0 ? { warnings: [...session.warnings] } : {})
+            };
         } catch (error) {
             toResponseError(error);
         }
@@ -103,16 +98,18 @@ export function registerChatHandlers(connection: MessageConnection, options: Cha
 
     connection.onRequest(ChatSendRequest.type, async (raw): Promise<ChatSendResult> => {
         options.requireEngine();
-        const params = asObject(raw);
-        const sessionId = requiredString(params, "sessionId");
-        const requestId = requiredString(params, "requestId");
-        const message = requiredString(params, "message");
-        const temperature = optionalNumber(params, "temperature", 0, 10);
-        const topP = optionalNumber(params, "topP", 0, 1);
-        const maxTokens = optionalNumber(params, "maxTokens", 1, 1 << 20);
-        const history = optionalHistory(params);
+        const sessionId = checked(CHAT_SEND_PARAMS, raw, ChatSendRequest.method, {}, ["history"]).sessionId;
+        // maxTokens is bounded by this session's context, so the check needs the session first.
+        let contextSize: number;
         try {
-            const { answer, stopped } = await chat.send({
+            contextSize = chat.contextSizeOf(sessionId);
+        } catch (error) {
+            toResponseError(error);
+        }
+        const { requestId, message, temperature, topP, maxTokens } = checked(CHAT_SEND_PARAMS, raw, ChatSendRequest.method, { contextSize }, ["history"]);
+        const history = optionalHistory(raw as unknown as Record<string, unknown>);
+        try {
+            const { answer, stopped, notice } = await chat.send({
                 sessionId,
                 requestId,
                 message,
@@ -126,7 +123,7 @@ export function registerChatHandlers(connection: MessageConnection, options: Cha
                     });
                 }
             });
-            return { requestId, answer, stopped };
+            return { requestId, answer, stopped, ...(notice ? { notice } : {}) };
         } catch (error) {
             toResponseError(error);
         }
@@ -134,12 +131,12 @@ export function registerChatHandlers(connection: MessageConnection, options: Cha
 
     connection.onRequest(ChatStopRequest.type, (raw) => {
         options.requireSession();
-        return { stopped: chat.stop(requiredString(asObject(raw), "requestId")) };
+        return { stopped: chat.stop(requiredString(raw, "requestId")) };
     });
     connection.onRequest(ChatResetRequest.type, (raw) => {
         options.requireSession();
         try {
-            chat.reset(requiredString(asObject(raw), "sessionId"));
+            chat.reset(requiredString(raw, "sessionId"));
         } catch (error) {
             toResponseError(error);
         }
@@ -147,7 +144,7 @@ export function registerChatHandlers(connection: MessageConnection, options: Cha
     connection.onRequest(ChatCloseRequest.type, async (raw) => {
         options.requireSession();
         try {
-            await chat.close(requiredString(asObject(raw), "sessionId"));
+            await chat.close(requiredString(raw, "sessionId"));
         } catch (error) {
             toResponseError(error);
         }

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { MessageConnection } from "vscode-jsonrpc";
 import { PipelineError, prepareDatasetFiles } from "../pipeline";
 import { DatasetPrepareRequest, SidecarErrorCode, type DatasetPrepareParams, type DatasetPrepareResult } from "../protocol/sidecar";
-import { prepareOptionsFor, resolveRunConfig } from "../training/config";
+import { prepareOptionsFor, resolvedConfig } from "../training/config";
 import { sidecarError } from "./errors";
 
 export interface DatasetHandlerContext {
@@ -36,7 +36,7 @@ export async function prepareDataset(params: DatasetPrepareParams, context: Data
     // The run config's schema checks the numbers and fills the defaults, so a prepare matches what run/start would train.
     let config;
     try {
-        config = resolveRunConfig({
+        config = resolvedConfig({
             model, data,
             ...(validationData === undefined ? {} : { validationData }),
             ...(params.validationSplit === undefined ? {} : { validationSplit: params.validationSplit }),

@@ -12,7 +12,7 @@ import {
     type RunEstimateResult,
     type SidecarCapabilities
 } from "../protocol/sidecar";
-import { resolveRunConfig } from "../training/config";
+import { resolvedConfig } from "../training/config";
 import { memoryBudget, ModelShapeError, planMemoryFit, readModelShape, type MemoryBudget, type ModelShape } from "../training/memoryEstimate";
 import { applyPreset, detectPreset, isTrainingPresetId } from "../training/presets";
 import { sidecarError } from "./errors";
@@ -25,7 +25,7 @@ export interface EstimateHandlerContext {
 
 function estimateFor(shape: ModelShape, budget: MemoryBudget, settings: Record<string, unknown>, model: string): MemoryEstimateInfo {
     // The schema fills what the settings leave out; "data" is a placeholder the estimate never reads.
-    const config = resolveRunConfig({ ...settings, model, data: model }, "run/estimate settings");
+    const config = resolvedConfig({ ...settings, model, data: model }, "run/estimate settings");
     const decision = planMemoryFit({
         shape, budget, gradAccum: config.gradAccum,
         // Without the data the longest example is unknown: the estimate assumes rows may halve down to the minimum.

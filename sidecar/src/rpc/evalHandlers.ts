@@ -3,7 +3,10 @@
 // a cancelled one answers with the rows scored so far and `cancelled: true`.
 
 import type { MessageConnection } from "vscode-jsonrpc";
+import { availableParallelism } from "node:os";
 import { EvalInputError, runEval, type EvalOptions } from "../eval/runner";
+import { EVAL_RUN_PARAMS } from "../params/commands";
+import { checkParams, ParamError } from "../params/schema";
 import {
     EvalCancelRequest,
     EvalProgressNotification,
@@ -27,20 +30,20 @@ export interface EvalHandlers {
     cancelAll(): void;
 }
 
-const isOptionalString = (v: unknown): boolean => v === undefined || (typeof v === "string" && v !== "");
-const isOptionalCount = (v: unknown): boolean => v === undefined || (typeof v === "number" && Number.isInteger(v) && v >= 1);
-
-function checkParams(params: EvalRunParams): void {
-    const bad = (field: string, rule: string): never => {
-        throw sidecarError(SidecarErrorCode.InvalidParams, `eval/run: "${field}" must be ${rule}, got ${JSON.stringify((params as unknown as Record<string, unknown>)?.[field])}`, "Fix the request.");
-    };
-    if (typeof params?.evalId !== "string" || params.evalId === "") bad("evalId", "a non-empty string");
-    for (const field of ["runId", "runDirectory", "model", "adapter", "data", "outDir"] as const) if (!isOptionalString(params[field])) bad(field, "a non-empty string when given");
-    for (const field of ["maxTokens", "limit", "threads"] as const) if (!isOptionalCount(params[field])) bad(field, "an integer >= 1 when given");
+/** eval/run's params against the schema `lora-studio eval` uses too (params/commands.ts). */
+function checkEvalParams(raw: EvalRunParams): EvalRunParams {
+    let params: EvalRunParams;
+    try {
+        params = checkParams(EVAL_RUN_PARAMS, raw, { face: { face: "rpc", method: EvalRunRequest.method }, limits: { cpus: availableParallelism() } });
+    } catch (error) {
+        if (error instanceof ParamError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Fix the request.");
+        throw error;
+    }
     const hasRun = params.runId !== undefined || params.runDirectory !== undefined;
     if (!hasRun && (params.model === undefined || params.adapter === undefined || params.data === undefined)) {
         throw sidecarError(SidecarErrorCode.InvalidParams, "eval/run needs a run (runId or runDirectory) or all of model, adapter and data", "Pick a run, or give the base model, the adapter and a held-out file.");
     }
+    return params;
 }
 
 export function registerEvalHandlers(connection: MessageConnection, gates: EvalHandlerGates): EvalHandlers {
@@ -58,9 +61,9 @@ export function registerEvalHandlers(connection: MessageConnection, gates: EvalH
         }
     };
 
-    connection.onRequest(EvalRunRequest.type, async (params): Promise<EvalReport> => {
+    connection.onRequest(EvalRunRequest.type, async (raw): Promise<EvalReport> => {
         gates.requireEngine();
-        checkParams(params);
+        const params = checkEvalParams(raw);
         if (running.has(params.evalId)) throw sidecarError(SidecarErrorCode.InvalidParams, `an evaluation with evalId ${JSON.stringify(params.evalId)} is already running`, "Use a new evalId per request.");
         const runDirectory = runDirectoryOf(params);
         const abort = new AbortController();
@@ -78,6 +81,7 @@ export function registerEvalHandlers(connection: MessageConnection, gates: EvalH
         try {
             return await runEval(options);
         } catch (error) {
+            if (error instanceof ParamError) throw sidecarError(SidecarErrorCode.InvalidParams, error.forFace({ face: "rpc", method: EvalRunRequest.method }).message, "Lower maxTokens to fit the model's context.");
             if (error instanceof EvalInputError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Check the named files: a GGUF base model, a GGUF LoRA adapter trained on it, and a JSONL held-out file.");
             throw error;
         } finally {

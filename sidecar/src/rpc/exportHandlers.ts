@@ -1,10 +1,12 @@
 // export/run: the export targets of export/index.ts behind JSON-RPC. A run (runId or runDirectory) supplies the
 // adapter and the base model from its config; explicit paths override them.
 import { isAbsolute, join, resolve } from "node:path";
-import type { MessageConnection } from "vscode-jsonrpc";
+import { ResponseError, type MessageConnection } from "vscode-jsonrpc";
 import type { Engine } from "../engine";
-import { defaultExportPath, EXPORT_FORMATS, ExportInputError, MERGED_TYPES, PEFT_DTYPES, runExport } from "../export";
-import { ExportRunRequest, SidecarErrorCode, type ExportRunParams, type ExportRunResult } from "../protocol/sidecar";
+import { defaultExportPath, ExportInputError, ExportTargetExistsError, runExport } from "../export";
+import { EXPORT_RUN_PARAMS } from "../params/commands";
+import { checkParams, ParamError } from "../params/schema";
+import { ExportRunRequest, SidecarErrorCode, type ExportRunParams, type ExportRunResult, type SidecarErrorData } from "../protocol/sidecar";
 import { RunDirectory, type RunStore } from "../training/runStore";
 import { sidecarError, toRunStoreResponseError } from "./errors";
 
@@ -22,15 +24,18 @@ function invalid(message: string): never {
     throw sidecarError(SidecarErrorCode.InvalidParams, message, "Fix the request.");
 }
 
-function checkParams(p: ExportRunParams): void {
-    if (!EXPORT_FORMATS.includes(p?.format)) invalid(`export/run: "format" must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify(p?.format)}`);
-    for (const field of ["runId", "runDirectory", "adapter", "model", "out", "system"] as const) {
-        const v = p[field];
-        if (v !== undefined && (typeof v !== "string" || (v === "" && field !== "system"))) invalid(`export/run: "${field}" must be a non-empty string when given, got ${JSON.stringify(v)}`);
+/** export/run's params against the schema `lora-studio export` uses too (params/commands.ts). */
+function checkExportParams(raw: ExportRunParams): ExportRunParams {
+    let p: ExportRunParams;
+    try {
+        p = checkParams(EXPORT_RUN_PARAMS, raw, { face: { face: "rpc", method: ExportRunRequest.method } });
+    } catch (error) {
+        if (error instanceof ParamError) invalid(error.message);
+        throw error;
     }
-    if (p.type !== undefined && !MERGED_TYPES.includes(p.type)) invalid(`export/run: "type" must be one of ${MERGED_TYPES.join(", ")}, got ${JSON.stringify(p.type)}`);
-    if (p.dtype !== undefined && !PEFT_DTYPES.includes(p.dtype)) invalid(`export/run: "dtype" must be one of ${PEFT_DTYPES.join(", ")}, got ${JSON.stringify(p.dtype)}`);
+    if (p.type !== undefined && p.format !== "merged") invalid(`export/run: "type" applies to format "merged" only, got format ${JSON.stringify(p.format)}`);
     if (p.dtype !== undefined && p.format !== "peft") invalid(`export/run: "dtype" applies to format "peft" only, got format ${JSON.stringify(p.format)}`);
+    return p;
 }
 
 export function registerExportHandlers(connection: MessageConnection, gates: ExportHandlerGates): void {
@@ -46,9 +51,9 @@ export function registerExportHandlers(connection: MessageConnection, gates: Exp
         }
     };
 
-    connection.onRequest(ExportRunRequest.type, async (params): Promise<ExportRunResult> => {
+    connection.onRequest(ExportRunRequest.type, async (raw): Promise<ExportRunResult> => {
         gates.requireEngine();
-        checkParams(params);
+        const params = checkExportParams(raw);
         const run = runOf(params);
         const adapter = params.adapter ?? run?.adapterPath;
         let model = params.model;
@@ -70,9 +75,15 @@ export function registerExportHandlers(connection: MessageConnection, gates: Exp
                 ...(type ? { type } : {}),
                 ...(params.system ? { system: params.system } : {}),
                 ...(params.dtype ? { dtype: params.dtype } : {}),
+                ...(params.baseModelId ? { baseModelId: params.baseModelId } : {}),
+                ...(params.overwrite ? { overwrite: true } : {}),
+                ...(run ? { runDirectory: run.path } : {}),
                 quantize: (i, o, t) => engine.quantizeModel(i, o, t)
             });
         } catch (error) {
+            if (error instanceof ExportTargetExistsError) {
+                throw new ResponseError<SidecarErrorData>(SidecarErrorCode.ExportTargetExists, error.message, { hint: "Confirm to replace them, or choose another output path.", paths: error.paths });
+            }
             if (error instanceof ExportInputError) {
                 throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Pick the adapter's own base model (the run's config.json names it), or retrain the adapter on this model.");
             }

@@ -5,18 +5,14 @@
 
 import type { MessageConnection } from "vscode-jsonrpc";
 import {
-    HOLD_OOM_RESTART_ENV_VAR,
     InitializeRequest,
     type InitializeParams,
     type InitializeResult,
     LogNotification,
     type LogLevel,
     PROTOCOL_VERSION,
-    RunCancelRequest,
     RunGetRequest,
     RunListRequest,
-    RunResumeRequest,
-    RunStartRequest,
     ShutdownRequest,
     SidecarErrorCode
 } from "../protocol/sidecar";
@@ -24,12 +20,11 @@ import { RunStore } from "../training/runStore";
 import { type EngineLoader, type EngineProbeResult, probeEngine } from "./engineProbe";
 import { sidecarError } from "./errors";
 import { getRun, listRuns } from "./runHandlers";
-import { TrainingService } from "./trainingHandlers";
+import { notifyingEvents, registerTrainingHandlers } from "./trainingHandlers";
 import type { Engine } from "../engine";
-import { holdOomRestarts, registerTestHooks } from "./testHooks";
 import { registerDatasetHandlers } from "./datasetHandlers";
 import { registerEstimateHandlers } from "./estimateHandlers";
-import { parseSimulatedOutOfMemory, SIMULATED_OOM_ENV_VAR } from "../training/oomRecovery";
+import { TrainingRunService } from "../training/runService";
 import { registerChatHandlers } from "./chatHandlers";
 import { registerEvalHandlers } from "./evalHandlers";
 import { registerExportHandlers } from "./exportHandlers";
@@ -37,14 +32,14 @@ import { registerExportHandlers } from "./exportHandlers";
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
     sidecarVersion: string;
-    /** Register the debug/… requests (tests only). */
-    testHooks: boolean;
     /** Called on `shutdown`, before the answer: stop training and checkpoint. */
     onShutdown?: () => Promise<void> | void;
 }
 
 export interface SidecarServer {
     readonly shutdownRequested: boolean;
+    /** `initialize` has been answered. */
+    readonly initialized: boolean;
     log(level: LogLevel, message: string): void;
 }
 
@@ -135,35 +130,25 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     const workspaceRoot = (): string | undefined => requireSession().params.workspaceRoot || undefined;
     registerDatasetHandlers(connection, { requireEngine, workspaceRoot });
     registerEstimateHandlers(connection, { requireEngine, workspaceRoot, capabilities: () => requireSession().probe.capabilities });
-    const training = new TrainingService(connection, async () => requireSession().probe.engine as Engine, {
-        log,
-        ...(options.testHooks && process.env[SIMULATED_OOM_ENV_VAR] ? { simulatedOutOfMemory: parseSimulatedOutOfMemory(process.env[SIMULATED_OOM_ENV_VAR]) } : {}),
-        ...(options.testHooks && process.env[HOLD_OOM_RESTART_ENV_VAR] === "1" ? { holdOutOfMemoryRestart: holdOomRestarts(connection) } : {})
-    });
-    connection.onRequest(RunStartRequest.type, (params) => {
-        requireEngine();
-        // A run with its own directory (the CLI's --out, or "output" in the config) needs no workspace.
-        const store = requireSession().runStore;
-        if (!store && params?.runDirectory === undefined && params?.config?.output === undefined) requireRunStore();
-        return training.start(params, store);
-    });
-    connection.onRequest(RunResumeRequest.type, (params) => {
-        requireEngine();
-        const store = requireSession().runStore;
-        if (!store && params?.runDirectory === undefined) requireRunStore();
-        return training.resume(params, store);
-    });
-    connection.onRequest(RunCancelRequest.type, (params) => {
-        requireSession();
-        return training.cancel(params?.runId);
+    const training = new TrainingRunService(
+        {
+            engine: async () => requireSession().probe.engine as Engine,
+            // Named in each run folder's lock, so another process refused that folder learns who trains it.
+            owner: () => ({ kind: requireSession().params.clientKind ?? "editor", client: requireSession().params.clientName })
+        },
+        notifyingEvents(connection)
+    );
+    registerTrainingHandlers(connection, training, {
+        requireEngine,
+        requireSession: () => void requireSession(),
+        runStore: () => requireSession().runStore,
+        requireRunStore
     });
 
     // Chat and evaluation run on node-llama-cpp, so a missing native engine does not block them; trust does.
     const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine: () => void requireTrust() });
     const evaluation = registerEvalHandlers(connection, { requireEngine: () => void requireTrust(), runStore: () => requireSession().runStore });
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
-
-    if (options.testHooks) registerTestHooks(connection, () => session !== undefined);
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {
@@ -174,6 +159,9 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     return {
         get shutdownRequested() {
             return shutdownRequested;
+        },
+        get initialized() {
+            return session !== undefined;
         },
         log
     };

@@ -48,10 +48,3 @@ export function checkShape(shape: TinyModelShape): void {
     // Block-quantized types need rows that are whole blocks (32 for Q4_0, 256 for K-quants).
     if (shape.nEmbd % 256 !== 0 || shape.nFf % 256 !== 0) fail(`nEmbd and nFf must be multiples of 256 so every quantized type fits; got ${shape.nEmbd}, ${shape.nFf}`);
 }
-
-export function parameterCount(shape: TinyModelShape, nVocab: number): number {
-    const headDim = shape.nEmbd / shape.nHead;
-    const kvDim = headDim * shape.nHeadKv;
-    const perLayer = 2 * shape.nEmbd + 2 * shape.nEmbd * shape.nEmbd + 2 * shape.nEmbd * kvDim + 3 * shape.nEmbd * shape.nFf;
-    return 2 * nVocab * shape.nEmbd + shape.nEmbd + shape.nLayer * perLayer;
-}

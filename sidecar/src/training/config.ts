@@ -1,76 +1,64 @@
-// Run configs (`*.lora.json`): validated against schemas/run-config.schema.json with ajv, defaults filled
-// from the schema itself (so the schema is the one place a default lives), relative paths resolved
-// against the config's folder. Errors name the file and the field.
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+// Run configs for code that needs one or an error: the one resolution (resolveRunConfig.ts) behind a function that
+// returns the resolved config or throws RunConfigError, whose problems keep their field paths (the sidecar sends them
+// to the extension, which puts the cursor on the field) and whose message names the file, the line and the field.
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
-import runConfigSchema from "../../../schemas/run-config.schema.json";
+import { dirname, resolve } from "node:path";
 import type { PrepareFilesOptions } from "../pipeline";
-import type { TrainingConfig } from "../protocol/sidecar";
+import { TextPositions, problemOffsets } from "../datasets/runConfig";
+import { resolveRunConfig, type ResolvedRunConfig, type RunConfigProbe, type RunConfigProblem, type RunConfigSource } from "./resolveRunConfig";
 
-/** A config with every default filled in; only the optional inputs stay optional. */
-export type ResolvedRunConfig = Required<Omit<TrainingConfig, "validationData" | "output" | "warmupSteps">> &
-    Pick<TrainingConfig, "validationData" | "output" | "warmupSteps">;
+export type { ResolvedRunConfig } from "./resolveRunConfig";
 
 export class RunConfigError extends Error {
-    constructor(readonly file: string, readonly problems: string[]) {
-        super(`${file}: invalid run config:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    constructor(readonly file: string, readonly problems: readonly RunConfigProblem[], readonly text?: string) {
+        super(`${file}: invalid run config:\n${problems.map((p) => `  ${where(file, p, text)}${p.message}`).join("\n")}`);
         this.name = "RunConfigError";
     }
 }
 
-let validator: ValidateFunction | undefined;
-function compiled(): ValidateFunction {
-    // useDefaults fills every missing field from the schema's "default"; allErrors reports them all at once.
-    validator ??= new Ajv({ allErrors: true, strict: true, useDefaults: true }).compile(runConfigSchema);
-    return validator;
+/** Each problem names its file, and its line when the text is known (the CLI's --config), as a compiler would. */
+function where(file: string, problem: RunConfigProblem, text: string | undefined): string {
+    if (text === undefined) return `${file}: `;
+    const line = new TextPositions(text).at(problemOffsets(text, problem).start).line + 1;
+    return `${file}:${line}: `;
 }
 
-function describe(error: ErrorObject): string {
-    const field = error.instancePath === "" ? "" : error.instancePath.slice(1).replace(/\//g, ".");
-    if (error.keyword === "additionalProperties") {
-        return `unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
-    }
-    if (error.keyword === "required") return `missing required field "${(error.params as { missingProperty: string }).missingProperty}"`;
-    if (error.keyword === "enum") return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
-    return `field "${field}" ${error.message ?? "is invalid"}`;
+export interface RequireRunConfigOptions {
+    /** Relative paths resolve here (the config file's folder, or the CLI's working directory). */
+    baseDir?: string;
+    /** Without baseDir: refuse relative paths instead of keeping them (RC105). */
+    requireAbsolutePaths?: boolean;
+    probe?: RunConfigProbe;
+    /** A run is about to start (see ResolveRunConfigOptions.forTraining). */
+    forTraining?: boolean;
 }
 
 /**
- * Validates a config object and returns a copy with defaults filled in. `file` names the source in errors;
- * `baseDir` resolves relative paths (the config file's folder, or the CLI's working directory).
+ * The config with defaults filled in, or RunConfigError with every error. `file` names the source in errors. Problems
+ * that are not errors (warnings, notes) come back beside the config for the caller to log.
  */
-export function resolveRunConfig(raw: unknown, file: string, baseDir?: string): ResolvedRunConfig {
-    const config = structuredClone(raw) as Record<string, unknown>;
-    const validate = compiled();
-    if (!validate(config)) throw new RunConfigError(file, (validate.errors ?? []).map(describe));
-    const resolved = config as unknown as ResolvedRunConfig;
-    if (baseDir !== undefined) {
-        const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-        resolved.model = abs(resolved.model);
-        resolved.data = abs(resolved.data);
-        if (resolved.validationData !== undefined) resolved.validationData = abs(resolved.validationData);
-        if (resolved.output !== undefined) resolved.output = abs(resolved.output);
-    }
-    delete (resolved as Record<string, unknown>)["$schema"];
-    return resolved;
+export function requireRunConfig(source: RunConfigSource, file: string, options: RequireRunConfigOptions = {}): { config: ResolvedRunConfig; notes: RunConfigProblem[] } {
+    const resolution = resolveRunConfig(source, { file, ...options });
+    const text = "text" in source ? source.text : undefined;
+    if (!resolution.config) throw new RunConfigError(file, resolution.problems.filter((p) => p.severity === "error"), text);
+    return { config: resolution.config, notes: resolution.problems };
+}
+
+/** A config object with defaults filled in and relative paths resolved against `baseDir`, or RunConfigError. */
+export function resolvedConfig(raw: unknown, file: string, baseDir?: string): ResolvedRunConfig {
+    return requireRunConfig({ value: raw }, file, baseDir === undefined ? {} : { baseDir }).config;
 }
 
 /** Reads and resolves a `*.lora.json` file; relative paths in it are relative to its folder. */
-export function loadRunConfigFile(path: string): ResolvedRunConfig {
+export function loadRunConfigFile(path: string, probe?: RunConfigProbe): ResolvedRunConfig {
     let text: string;
     try {
         text = readFileSync(path, "utf8");
     } catch (error) {
-        throw new RunConfigError(path, [`cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+        const problem: RunConfigProblem = { code: "RC201", severity: "error", message: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, path: [], target: "value" };
+        throw new RunConfigError(path, [problem]);
     }
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch (error) {
-        throw new RunConfigError(path, [`not valid JSON (${(error as Error).message})`]);
-    }
-    return resolveRunConfig(value, path, dirname(resolve(path)));
+    return requireRunConfig({ text }, path, { baseDir: dirname(resolve(path)), ...(probe ? { probe } : {}) }).config;
 }
 
 /** Warmup length in optimizer steps for a run of `totalSteps`. */

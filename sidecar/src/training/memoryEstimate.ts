@@ -27,7 +27,8 @@
 // estimate extrapolates the same terms, so treat it as ±25 % there (hence USABLE_FRACTION).
 
 import { ggmlTensorBytes, GgmlType, readGguf, type GgufFile } from "../gguf";
-import type { TargetModule } from "../engine/types";
+import { ARCHITECTURES, isTrainableArch } from "../engine/architectures";
+import { ALL_TARGET_MODULES, type TargetModule, type TargetName } from "../engine/types";
 
 const MiB = 2 ** 20;
 const F32 = 4;
@@ -45,16 +46,20 @@ const ATTENTION_FACTOR = 1.29;
 /** The estimate is compared against this share of the free memory: the rest absorbs the estimate's error. */
 export const USABLE_FRACTION = 0.9;
 
-/** GGUF tensor name suffix of each LoRA target. */
-const TARGET_TENSOR: Record<TargetModule, string> = {
-    attn_q: "attn_q.weight",
-    attn_k: "attn_k.weight",
-    attn_v: "attn_v.weight",
-    attn_o: "attn_output.weight",
-    ffn_gate: "ffn_gate.weight",
-    ffn_up: "ffn_up.weight",
-    ffn_down: "ffn_down.weight"
+/** GGUF tensor of each LoRA target on architectures outside engine/architectures.ts (llama-style names). */
+const SEPARATE_TENSOR: Record<TargetModule, string> = {
+    attn_q: "attn_q", attn_k: "attn_k", attn_v: "attn_v", attn_o: "attn_output", ffn_gate: "ffn_gate", ffn_up: "ffn_up", ffn_down: "ffn_down"
 };
+
+/** The GGUF tensor (`blk.N.<tensor>.weight`) a target selects on `arch`: on Phi-3, q/k/v all select attn_qkv. */
+function targetTensor(arch: string, target: TargetModule): string {
+    return isTrainableArch(arch) ? ARCHITECTURES[arch].targetTensors[target] : SEPARATE_TENSOR[target];
+}
+
+/** A fused target name stands for its first member, which selects the same fused tensor. */
+function representative(target: TargetName): TargetModule {
+    return target === "attn_qkv" ? "attn_q" : target === "ffn_gate_up" ? "ffn_gate" : target;
+}
 
 /** Everything the estimate needs from a base model. */
 export interface ModelShape {
@@ -73,7 +78,7 @@ export interface ModelShape {
     floatMatrixElements: number;
     /** Elements of the layer (blk.*) matrices. */
     layerMatrixElements: number;
-    /** Σ over layers of n_in + n_out of each target's weight: LoRA parameters per unit of rank. */
+    /** Σ over layers of n_in + n_out of each target's weight (the fused one on Phi-3): LoRA parameters per unit of rank. */
     loraDims: Partial<Record<TargetModule, number>>;
 }
 
@@ -130,8 +135,8 @@ export function modelShapeFromGguf(file: GgufFile): ModelShape {
             floatMatrixElements += elements;
         }
         if (matrix && t.name.startsWith("blk.")) layerMatrixElements += elements;
-        for (const [target, suffix] of Object.entries(TARGET_TENSOR) as [TargetModule, string][]) {
-            if (t.name.startsWith("blk.") && t.name.endsWith(`.${suffix}`) && t.dims.length === 2) {
+        for (const target of ALL_TARGET_MODULES) {
+            if (t.name.startsWith("blk.") && t.name.endsWith(`.${targetTensor(arch, target)}.weight`) && t.dims.length === 2) {
                 loraDims[target] = (loraDims[target] ?? 0) + t.dims[0]! + t.dims[1]!;
             }
         }
@@ -173,7 +178,7 @@ const QUANT_BITS: Record<"q4_0" | "q4_k_m" | "q8_0", number> = { q4_0: 4.5, q4_k
 
 export interface EstimateSettings {
     rank: number;
-    targetModules: readonly TargetModule[];
+    targetModules: readonly TargetName[];
     sequenceLength: number;
     quantizeBase: "none" | "q4_0" | "q4_k_m" | "q8_0";
 }
@@ -201,7 +206,9 @@ export function estimateTrainingMemory(shape: ModelShape, settings: EstimateSett
     const tokenEmbd = device === "cuda" || !shape.tokenEmbdBytes ? 0
         : settings.quantizeBase === "none" ? shape.tokenEmbdBytes
         : Math.min(shape.tokenEmbdBytes, (shape.nVocab * shape.nEmbd * QUANT_BITS[settings.quantizeBase]) / 8);
-    const loraParams = settings.targetModules.reduce((n, t) => n + settings.rank * (shape.loraDims[t] ?? 0), 0);
+    // Targets that select one fused tensor (Phi-3's q, k and v) train one adapter: count each tensor once.
+    const tensors = new Map(settings.targetModules.map((t) => [targetTensor(shape.arch, representative(t)), representative(t)]));
+    const loraParams = [...tensors.values()].reduce((n, t) => n + settings.rank * (shape.loraDims[t] ?? 0), 0);
     const perLayerToken = shape.nLayer * (12 * shape.nEmbd + 4 * shape.nFf) * F32;
     const parts = {
         runtime: RUNTIME_BYTES + (device === "cuda" ? CUDA_CONTEXT_BYTES : 0),

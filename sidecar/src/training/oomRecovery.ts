@@ -1,6 +1,6 @@
 // Out-of-memory recovery: when a run fails with OUT_OF_MEMORY, the sidecar continues it from its last checkpoint
 // with the micro-batch halved (sequenceLength / 2, gradAccum × 2: the same tokens per optimizer step). This file
-// holds the pure parts: the smaller shape, the data cursor in the shorter rows, and the test hook's switch.
+// holds the pure parts: the smaller shape and the data cursor in the shorter rows; runService.ts runs the loop.
 //
 // Rows never shrink below the longest training or validation sequence, so no example is dropped or cut: the
 // examples trained are the same, only packed into shorter rows. A checkpoint's cursor counts rows of the old
@@ -9,27 +9,6 @@
 import { packEpoch, type PreparedDataset } from "../pipeline";
 import type { TokenizedExample } from "../pipeline/types";
 import { MIN_SEQUENCE_LENGTH } from "./memoryEstimate";
-
-/**
- * Test hook, honoured only when the sidecar's test hooks are on (TEST_HOOKS_ENV_VAR): JSON
- * `{"atStep": N, "aboveTokens": T}` makes every micro-batch of optimizer step N or later fail with a simulated
- * out-of-memory error while rows are longer than T tokens, as a memory limit between T and the row length would.
- */
-export const SIMULATED_OOM_ENV_VAR = "LORA_STUDIO_TEST_SIMULATED_OOM";
-
-export interface SimulatedOutOfMemory {
-    atStep: number;
-    aboveTokens: number;
-}
-
-export function parseSimulatedOutOfMemory(text: string | undefined): SimulatedOutOfMemory | undefined {
-    if (text === undefined || text === "") return undefined;
-    const value = JSON.parse(text) as Partial<SimulatedOutOfMemory>;
-    if (!Number.isInteger(value.atStep) || !Number.isInteger(value.aboveTokens)) {
-        throw new Error(`${SIMULATED_OOM_ENV_VAR} must be {"atStep": N, "aboveTokens": T}, got ${text}`);
-    }
-    return { atStep: value.atStep!, aboveTokens: value.aboveTokens! };
-}
 
 /** Tokens of the longest sequence in the training and validation sets: the shortest row that holds them all. */
 export function longestSequence(prepared: Pick<PreparedDataset, "train" | "validation">): number {

@@ -4,17 +4,19 @@
 //   metrics.jsonl    one JSON object per step, at least {step, loss} (see metricsLog.ts)
 //   checkpoints/     step-00000120.ckpt …, each renamed into place only once complete
 //   adapter.gguf     the LoRA adapter, written atomically
-//   status.json      state, step, owner pid, last checkpoint, failure
+//   status.json      state, step, owner pid, last checkpoint, failure, examples dropped or cut for length
+//   run.lock         while a process trains it: that process (runLock.ts); no other may start or resume it
 // Every file except metrics.jsonl is replaced atomically, so a kill -9 at any moment leaves the
 // previous complete version and never corrupts an earlier checkpoint. The progress view restores
 // itself from these files after a window reload; `run/list` and `run/get` read them.
 
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { RunFailure, RunState, RunSummary, TrainingConfig } from "../protocol/sidecar";
+import type { OverLengthReport, RunFailure, RunState, RunSummary, TrainingConfig } from "../protocol/sidecar";
 import { commitAtomic, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from "./atomicFile";
 import { MetricsWriter, readMetrics, truncateMetricsAfter, type MetricsContents } from "./metricsLog";
+import { acquireRunLock, LOCK_FILE_NAME, RunLock, type RunLockHolder, type RunLockOwner } from "./runLock";
 
 /** Relative to the workspace root. */
 export const RUNS_DIRECTORY = join(".lora-studio", "runs");
@@ -35,6 +37,8 @@ export interface RunStatusFile {
     ownerPid?: number;
     lastCheckpointStep?: number;
     error?: RunFailure;
+    /** Examples longer than the sequence length, dropped or cut as the config's truncation says (absent: none). */
+    overLength?: OverLengthReport;
 }
 
 /** A run file that cannot be read; the message names the file and the field. */
@@ -94,11 +98,20 @@ export interface CreateRunOptions {
     totalSteps: number;
     runId?: string;
     clock?: Clock;
+    /** Take the run folder's lock for this owner before anything is written (see runLock.ts). */
+    owner?: RunLockOwner;
+    /** Whether a lock of this process found in the folder is still in use here (otherwise it is a leftover). */
+    heldHere?: (holder: RunLockHolder) => boolean;
+    overLength?: OverLengthReport;
 }
 
 /** One run's directory. Also used directly by the CLI's `--out DIR`, which has no runs root. */
 export class RunDirectory {
     private readonly clock: Clock;
+    /** The lock create() took; resume takes its own with lock(). */
+    lock: RunLock | undefined;
+    /** What create() made, for discardCreated(): the whole folder, or the files in a folder the user chose. */
+    private created: "folder" | "contents" | undefined;
 
     constructor(readonly path: string, clock: Clock = systemClock) {
         this.clock = clock;
@@ -132,7 +145,8 @@ export class RunDirectory {
      */
     static async create(path: string, options: CreateRunOptions): Promise<RunDirectory> {
         const clock = options.clock ?? systemClock;
-        if (existsSync(path) && readdirSync(path).length > 0) {
+        const notEmpty = (): boolean => readdirSync(path).some((name) => name !== LOCK_FILE_NAME);
+        if (existsSync(path) && notEmpty()) {
             throw new RunStoreError(path, "the run directory already exists and is not empty; choose another output directory");
         }
         const now = clock.now().toISOString();
@@ -143,7 +157,8 @@ export class RunDirectory {
             createdAt: now,
             updatedAt: now,
             step: 0,
-            totalSteps: options.totalSteps
+            totalSteps: options.totalSteps,
+            ...(options.overLength ? { overLength: options.overLength } : {})
         };
         const datasetName = basename(options.datasetName ?? options.config.data);
         const populate = (dir: string): void => {
@@ -152,13 +167,79 @@ export class RunDirectory {
             writeFileAtomic(join(dir, "dataset.sha256"), `${options.datasetSha256}  ${datasetName}\n`);
             writeJsonAtomic(join(dir, "status.json"), status);
         };
+        const directory = new RunDirectory(path, clock);
+        const lockIn = (dir: string): RunLock | undefined => (options.owner ? acquireRunLock(dir, options.owner, options.heldHere) : undefined);
         if (existsSync(path)) {
-            // An empty directory the user chose (CLI --out): fill it in place; status.json goes last.
+            // An empty directory the user chose (CLI --out): lock it, check it is still empty (another start may have
+            // filled it meanwhile), then fill it in place; status.json goes last.
+            directory.lock = lockIn(path);
+            if (notEmpty()) {
+                directory.lock?.release();
+                throw new RunStoreError(path, "the run directory already exists and is not empty; choose another output directory");
+            }
+            directory.created = "contents";
             populate(path);
         } else {
-            await commitAtomic(path, populate);
+            // Made in a temp folder, locked there, and renamed into place: it appears whole and already owned.
+            let lock: RunLock | undefined;
+            try {
+                await commitAtomic(path, (temp) => {
+                    mkdirSync(temp, { recursive: true });
+                    lock = lockIn(temp);
+                    populate(temp);
+                });
+            } catch (error) {
+                // Another start made the same folder first (the rename found it there, full): theirs stays.
+                const code = (error as NodeJS.ErrnoException).code;
+                if (code === "ENOTEMPTY" || code === "EEXIST") throw new RunStoreError(path, "the run directory already exists and is not empty; choose another output directory");
+                throw error;
+            }
+            directory.lock = lock?.movedTo(path);
+            directory.created = "folder";
         }
-        return new RunDirectory(path, clock);
+        return directory;
+    }
+
+    /**
+     * Takes the folder's lock (resume), or throws RunLockedError naming the process that trains it. Every write to a
+     * run happens under its lock, so two processes can never both append metrics or rewrite status.json.
+     */
+    takeLock(owner: RunLockOwner, heldHere?: (holder: RunLockHolder) => boolean): RunLock {
+        this.lock = acquireRunLock(this.path, owner, heldHere);
+        return this.lock;
+    }
+
+    releaseLock(): void {
+        this.lock?.release();
+        this.lock = undefined;
+    }
+
+    /**
+     * Undoes create() after a start that failed before training (12.9): the folder it made, or the files it put in
+     * the empty folder the user chose, so the same --out can be used again. The lock goes with them.
+     */
+    discardCreated(): void {
+        if (this.created === "folder") rmSync(this.path, { recursive: true, force: true });
+        else if (this.created === "contents") for (const name of readdirSync(this.path)) rmSync(join(this.path, name), { recursive: true, force: true });
+        this.created = undefined;
+        this.lock = undefined;
+    }
+
+    /**
+     * Temp files a killed write left behind (`.tmp-*` beside the run's files and checkpoints). Called by resume once it
+     * holds the lock: no live writer's temp file can be among them then. Returns the names removed.
+     */
+    removeStaleTemporaries(): string[] {
+        const removed: string[] = [];
+        for (const dir of [this.path, this.checkpointsDirectory]) {
+            if (!existsSync(dir)) continue;
+            for (const name of readdirSync(dir)) {
+                if (!name.startsWith(TEMP_PREFIX)) continue;
+                rmSync(join(dir, name), { recursive: true, force: true });
+                removed.push(dir === this.path ? name : join("checkpoints", name));
+            }
+        }
+        return removed;
     }
 
     readConfig(): TrainingConfig {
@@ -233,13 +314,25 @@ export class RunDirectory {
      * Has the engine write a checkpoint to a temp path, then renames it into place and records it in
      * status.json. An existing checkpoint is never overwritten: that is what keeps earlier ones intact.
      */
-    async commitCheckpoint(step: number, write: (tempPath: string) => Promise<void> | void): Promise<string> {
+    async commitCheckpoint(step: number, write: (tempPath: string) => Promise<void> | void, keep?: number): Promise<string> {
         const target = this.checkpointPath(step);
         if (existsSync(target)) throw new RunStoreError(target, `a checkpoint for step ${step} already exists; checkpoints are never overwritten`);
         mkdirSync(this.checkpointsDirectory, { recursive: true });
         await commitAtomic(target, write);
         this.updateStatus({ lastCheckpointStep: step });
+        if (keep !== undefined) this.pruneCheckpoints(keep);
         return target;
+    }
+
+    /**
+     * Deletes all but the newest `keep` checkpoints (checkpointsToKeep). The newest, the one a resume continues from,
+     * is always kept: it is complete (renamed into place) before this runs, and `keep` is at least 1.
+     */
+    pruneCheckpoints(keep: number): string[] {
+        const all = this.listCheckpoints();
+        const doomed = all.slice(0, Math.max(0, all.length - Math.max(1, keep)));
+        for (const c of doomed) rmSync(c.path, { force: true });
+        return doomed.map((c) => c.path);
     }
 
     /** Has the engine write the adapter to a temp path, then atomically replaces adapter.gguf. */
@@ -264,6 +357,7 @@ export class RunDirectory {
         if (lastCheckpointStep !== undefined) summary.lastCheckpointStep = lastCheckpointStep;
         if (typeof config?.model === "string") summary.model = config.model;
         if (status.error) summary.error = status.error;
+        if (status.overLength) summary.overLength = status.overLength;
         return summary;
     }
 }

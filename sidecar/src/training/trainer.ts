@@ -1,6 +1,6 @@
 // The run loop: prepared dataset → packed rows per epoch → engine micro-steps → optimizer steps, with
-// metrics.jsonl, validation loss, checkpoints, cancel and resume. Used by the sidecar's run/start and
-// run/resume (rpc/trainingHandlers.ts); the CLI reaches it through the sidecar.
+// metrics.jsonl, validation loss, checkpoints, cancel and resume. One TrainingRun is one attempt; the run service
+// (runService.ts) owns the run across attempts (out-of-memory restarts). The CLI reaches it through the sidecar.
 //
 // Determinism: the rows of epoch e are packEpoch(train, L, seed, e), a pure function, and the engine's
 // checkpoint holds the adapter, the AdamW moments, the gradients accumulated so far and the RNG state. A
@@ -21,7 +21,7 @@ import type { RunDirectory } from "./runStore";
 import type { MetricsWriter } from "./metricsLog";
 import { warmupStepsFor, type ResolvedRunConfig } from "./config";
 import { trainingBasePath } from "./quantizedBase";
-import { translateCursor, type SimulatedOutOfMemory } from "./oomRecovery";
+import { translateCursor } from "./oomRecovery";
 
 /** Where the next micro-batch comes from: row `row` of epoch `epoch`. Stored in checkpoints. */
 export interface DataCursor {
@@ -86,8 +86,6 @@ export interface TrainingRunOptions {
     /** Continue from the run's newest checkpoint instead of starting fresh. */
     resume: boolean;
     events?: TrainingEvents;
-    /** Test hook (sidecar test hooks only): fail micro-batches with a simulated out-of-memory error. */
-    simulatedOutOfMemory?: SimulatedOutOfMemory;
 }
 
 /** One training run in this process. `start()` loads the model; `done` settles when the run stops. */
@@ -192,7 +190,6 @@ export class TrainingRun {
                 const batch = toMicroBatch(rows[this.cursor.row]!, { padTo: L, padToken: 0 });
                 let result;
                 try {
-                    this.simulateOutOfMemory();
                     result = await trainer.step(batch);
                 } catch (error) {
                     if (error instanceof EngineCancelledError || this.cancelRequested) return await this.stopCancelled(metrics);
@@ -240,6 +237,9 @@ export class TrainingRun {
                 groupStarted = Date.now();
                 if (this.step % config.checkpointEvery === 0 && this.step < this.totalSteps) await this.checkpoint(metrics);
             }
+            // A checkpoint at the last step too: training a finished run further (resume with more epochs) continues
+            // from exactly here, optimizer moments included.
+            await this.checkpoint(metrics);
             metrics.close();
             const adapterPath = await run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
             run.updateStatus({ state: "finished", step: this.step });
@@ -297,7 +297,7 @@ export class TrainingRun {
         // metrics.jsonl must hold every step up to a checkpoint before the checkpoint counts as complete.
         metrics.flush();
         const cursor = encodeCursor(this.cursor, this.group, this.options.config.sequenceLength);
-        const path = await this.options.run.commitCheckpoint(this.step, (tmp) => trainer.saveCheckpoint(tmp, cursor));
+        const path = await this.options.run.commitCheckpoint(this.step, (tmp) => trainer.saveCheckpoint(tmp, cursor), this.options.config.checkpointsToKeep);
         this.lastCheckpointStep = this.step;
         this.options.events?.onCheckpoint?.(this.step, path);
     }
@@ -312,14 +312,6 @@ export class TrainingRun {
         const adapterPath = await this.options.run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
         this.options.run.updateStatus({ state: "cancelled", step: this.step });
         return { kind: "cancelled", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
-    }
-
-    private simulateOutOfMemory(): void {
-        const hook = this.options.simulatedOutOfMemory;
-        const L = this.options.config.sequenceLength;
-        if (hook && this.step + 1 >= hook.atStep && L > hook.aboveTokens) {
-            throw new OutOfMemoryError("OUT_OF_MEMORY", `simulated out of memory (test hook) at step ${this.step + 1} with ${L}-token micro-batches`);
-        }
     }
 
     dispose(): void {

@@ -1,6 +1,7 @@
 // "LoRA Studio: Export" in a real extension host: a finished run of the workspace (the facts adapter's run, copied
-// in) is exported through the real sidecar to an Ollama Modelfile, a merged F16 GGUF and a BF16 PEFT folder, and a run whose base
-// model does not fit its adapter is refused with an error naming both files.
+// in) is exported through the real sidecar to an Ollama Modelfile, a merged F16 GGUF and a BF16 PEFT folder; exporting
+// onto an existing export asks before replacing it (issue 12.4); and a run whose base model does not fit its adapter is
+// refused with an error naming both files.
 //
 // LORA_STUDIO_TEST_FACTS_RUN (set by test/e2e/export.test.ts) is the run folder of test/oracle/trainedAdapter.ts.
 import * as assert from "node:assert/strict";
@@ -53,6 +54,24 @@ suite("export", (test) => {
         const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString("utf8")) as Record<string, { dtype?: string }>;
         assert.equal(header["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"]?.dtype, "BF16");
     }, { timeoutMs: 240_000 });
+
+    test("exporting onto an existing export asks first: no keeps the old file, yes replaces it", async () => {
+        await activateExtensionUnderTest();
+        const source = process.env.LORA_STUDIO_TEST_FACTS_RUN!;
+        const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+        const runId = `again-${process.pid}`;
+        copyRun(source, root, runId);
+        const first = (await vscode.commands.executeCommand(COMMAND, { runId, format: "gguf-lora", quiet: true } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
+        assert.ok(first, "the first export is written");
+        writeFileSync(first.path, "a file the user keeps");
+        // The confirmation's answer comes through the command's test argument instead of the modal.
+        const declined = await vscode.commands.executeCommand(COMMAND, { runId, format: "gguf-lora", quiet: true, replaceExisting: false } satisfies ExportCommandArgs);
+        assert.equal(declined, undefined, "declined: no result");
+        assert.equal(readFileSync(first.path, "utf8"), "a file the user keeps", "declined: the old file stays");
+        const replaced = (await vscode.commands.executeCommand(COMMAND, { runId, format: "gguf-lora", quiet: true, replaceExisting: true } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
+        assert.ok(replaced, "confirmed: the export is written");
+        assert.equal(readFileSync(replaced.path).subarray(0, 4).toString("latin1"), "GGUF", "confirmed: replaced by the export");
+    }, { timeoutMs: 120_000 });
 
     test("a run whose base model is not the adapter's is refused, naming both files", async () => {
         await activateExtensionUnderTest();

@@ -3,7 +3,10 @@
 // input is scripted (the command's test seam); escaping at any step writes nothing.
 //
 // LORA_STUDIO_TEST_TINY_MODEL (set by test/e2e/startWizard.test.ts) is a real GGUF to pick through "Browse…";
-// without it a placeholder file is picked and the run itself is not checked.
+// without it a header-only llama GGUF (no weights) is picked and the run itself is not checked.
+//
+// Models the engine cannot train (a mixture-of-experts model, a recurrent one, an adapter) are header-only GGUFs
+// written into the workspace: the model step marks them before the pick and refuses them after it.
 import * as assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +14,12 @@ import * as vscode from "vscode";
 import { suite } from "../harness";
 import { activateExtensionUnderTest } from "../vscodeHelpers";
 import type { WizardItem, WizardUi } from "../../../extension/src/training/startWizard";
+import { writeGguf, type GgufValue } from "../../../sidecar/src/gguf";
+
+/** A GGUF with metadata only: enough for the wizard's header check, nothing to load. */
+function headerOnlyGguf(path: string, kv: Record<string, GgufValue>): void {
+    writeGguf(path, { kv: Object.entries(kv), tensors: [] });
+}
 
 const COMMAND = "loraStudio.startTraining";
 
@@ -63,7 +72,7 @@ suite("startWizard", (test) => {
         writeFileSync(join(folder, dataset), `${JSON.stringify({ messages: [{ role: "user", content: "What is the pet of Zorblat?" }, { role: "assistant", content: "a goat" }] })}\n`);
         const real = process.env.LORA_STUDIO_TEST_TINY_MODEL;
         model = real ? vscode.Uri.file(real) : vscode.Uri.file(join(folder, `${tag}-placeholder.gguf`));
-        if (!real) writeFileSync(model.fsPath, "not a model");
+        if (!real) headerOnlyGguf(model.fsPath, { "general.architecture": { type: "string", value: "llama" } });
         const before = configsIn(folder);
         for (const script of [
             { picks: [undefined] },
@@ -114,6 +123,31 @@ suite("startWizard", (test) => {
             await vscode.workspace.getConfiguration("loraStudio.training").update("epochs", undefined, vscode.ConfigurationTarget.Workspace);
         }
     }, { timeoutMs: 180_000 });
+
+    test("models the engine cannot train are marked before the pick, with the reason, and refused when picked", async () => {
+        const moe = join(folder, `${tag}-mixtral.gguf`);
+        const rwkv = join(folder, `${tag}-rwkv.gguf`);
+        headerOnlyGguf(moe, { "general.architecture": { type: "string", value: "llama" }, "llama.expert_count": { type: "u32", value: 8 } });
+        headerOnlyGguf(rwkv, { "general.architecture": { type: "string", value: "rwkv7" } });
+        const before = configsIn(folder);
+        const ui = scripted({ picks: [`${tag}.jsonl`, `${tag}-mixtral.gguf`, "CPU"], input: `${tag}-refused` });
+        const written = await vscode.commands.executeCommand<vscode.Uri | undefined>(COMMAND, ui);
+        assert.equal(written, undefined, "a model that cannot be trained ends the wizard");
+        assert.deepEqual(configsIn(folder), before, "no config was written");
+        assert.equal(ui.shown.length, 2, "nothing was asked after the model");
+        const items = ui.shown[1]!.items;
+        const item = (name: string): WizardItem => {
+            const found = items.find((i) => i.label.endsWith(name));
+            assert.ok(found, `${name} is offered: ${items.map((i) => i.label).join(" | ")}`);
+            return found;
+        };
+        assert.match(item(`${tag}-mixtral.gguf`).description ?? "", /cannot be trained/);
+        assert.match(item(`${tag}-mixtral.gguf`).detail ?? "", /mixture-of-experts.*8 experts.*llama, qwen2, qwen3, phi3/);
+        assert.match(item(`${tag}-rwkv.gguf`).detail ?? "", /'rwkv7' is a recurrent or hybrid model/);
+        if (!process.env.LORA_STUDIO_TEST_TINY_MODEL) {
+            assert.match(item(`${tag}-placeholder.gguf`).description ?? "", /^llama · /, "a trainable model shows its architecture");
+        }
+    }, { timeoutMs: 60_000 });
 });
 
 /** Run by test/e2e/startWizard.test.ts in a session with Workspace Trust on and the folder not trusted. */

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadRunConfigFile, resolveRunConfig, RunConfigError, warmupStepsFor } from "../../../sidecar/src/training/config";
+import { loadRunConfigFile, resolvedConfig, RunConfigError, warmupStepsFor } from "../../../sidecar/src/training/config";
 
 test("defaults follow QLoRA practice and relative paths resolve against the config's folder", () => {
     const dir = mkdtempSync(join(tmpdir(), "run-config-"));
@@ -26,7 +26,7 @@ test("defaults follow QLoRA practice and relative paths resolve against the conf
 
 test("every invalid field is reported with the file name", () => {
     assert.throws(
-        () => resolveRunConfig({ model: "m.gguf", rank: 0, lrSchedule: "step", bogus: 1 }, "runs/x.lora.json"),
+        () => resolvedConfig({ model: "m.gguf", rank: 0, lrSchedule: "step", bogus: 1 }, "runs/x.lora.json"),
         (error: unknown) => {
             assert.ok(error instanceof RunConfigError);
             assert.match(error.message, /^runs\/x\.lora\.json: invalid run config/);

@@ -2,12 +2,15 @@
 // buffers do, and a run that does not fit is shrunk (same tokens per step) or refused with what to do.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fixturePath } from "../../oracle/fixtures";
-import { ALL_TARGET_MODULES } from "../../../sidecar/src/engine/types";
+import { ALL_TARGET_MODULES, type TargetName } from "../../../sidecar/src/engine/types";
+import { SMALL_SHAPE, writeArchBase } from "../support/archModels";
 import { OutOfMemoryError, toEngineError } from "../../../sidecar/src/engine/errors";
 import {
-    estimateTrainingMemory, largestWeightCopyElements, memoryBudget, planMemoryFit, readModelShape, USABLE_FRACTION, type EstimateSettings, type MemoryBudget
+    estimateTrainingMemory, largestWeightCopyElements, memoryBudget, modelShapeFromGguf, planMemoryFit, readModelShape, USABLE_FRACTION, type EstimateSettings, type MemoryBudget
 } from "../../../sidecar/src/training/memoryEstimate";
 
 const GiB = 2 ** 30;
@@ -101,4 +104,22 @@ test("allocation failures reported by the addon as INTERNAL become OutOfMemoryEr
     assert.equal(oom("llama.cpp rejected the micro-batch (code -9)") instanceof OutOfMemoryError, false);
     assert.equal(toEngineError(Object.assign(new Error("out of memory"), { code: "INVALID_BATCH" })) instanceof OutOfMemoryError, false);
     assert.equal((oom("std::bad_alloc") as OutOfMemoryError).code, "OUT_OF_MEMORY");
+});
+
+test("Phi-3's fused projections: q, k and v (and gate and up) are one adapter, counted once however they are named", () => {
+    const dir = mkdtempSync(join(tmpdir(), "memory-phi3-"));
+    try {
+        const shape = modelShapeFromGguf(writeArchBase(join(dir, "phi3.gguf"), "phi3", { kv: { "phi3.vocab_size": { type: "u32", value: 32 } } }));
+        const { nLayer, nEmbd, nFf, nHead, nHeadKv } = SMALL_SHAPE;
+        const qkvOut = nEmbd + 2 * (nEmbd / nHead) * nHeadKv;
+        for (const t of ["attn_q", "attn_k", "attn_v"] as const) assert.equal(shape.loraDims[t], nLayer * (nEmbd + qkvOut), `${t} selects attn_qkv`);
+        assert.equal(shape.loraDims.ffn_gate, nLayer * (nEmbd + 2 * nFf), "ffn_gate selects the fused ffn_up");
+        const adapterBytes = (targetModules: TargetName[]): number => estimateTrainingMemory(shape, { ...settings, targetModules }).parts.adapter;
+        assert.equal(adapterBytes(["attn_q", "attn_k", "attn_v"]), adapterBytes(["attn_qkv"]));
+        assert.equal(adapterBytes(["attn_q"]), adapterBytes(["attn_qkv"]), "one attn_q adapts the whole fused tensor");
+        assert.equal(adapterBytes([...ALL_TARGET_MODULES]), adapterBytes(["attn_qkv", "attn_o", "ffn_gate_up", "ffn_down"]));
+        assert.ok(adapterBytes(["attn_qkv", "ffn_gate_up"]) > adapterBytes(["attn_qkv"]));
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
 });

@@ -1,10 +1,11 @@
 // The pure parts of out-of-memory recovery: halving the micro-batch down to the longest example, finding the same
-// place of an epoch among shorter rows, and the test hook's switch.
+// place of an epoch among shorter rows. (The simulated out-of-memory failures of the integration tests are a fake
+// engine injected into the run service, test/integration/simulatedOutOfMemory.ts, no longer an environment switch.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { packEpoch } from "../../../sidecar/src/pipeline";
 import type { TokenizedExample } from "../../../sidecar/src/pipeline/types";
-import { longestSequence, parseSimulatedOutOfMemory, shrinkMicroBatch, translateCursor } from "../../../sidecar/src/training/oomRecovery";
+import { longestSequence, shrinkMicroBatch, translateCursor } from "../../../sidecar/src/training/oomRecovery";
 
 function example(line: number, length: number): TokenizedExample {
     const mask = new Uint8Array(length).fill(1);
@@ -41,11 +42,4 @@ test("a cursor among long rows moves to the first short row holding an untrained
         }
         assert.equal(translateCursor(train, 7, { epoch, row: oldRows.length }, 128, 64).row, newRows.length, "the end of the epoch stays the end");
     }
-});
-
-test("the simulated-OOM hook is off unless set, and a malformed value names the variable", () => {
-    assert.equal(parseSimulatedOutOfMemory(undefined), undefined);
-    assert.equal(parseSimulatedOutOfMemory(""), undefined);
-    assert.deepEqual(parseSimulatedOutOfMemory('{"atStep":5,"aboveTokens":64}'), { atStep: 5, aboveTokens: 64 });
-    assert.throws(() => parseSimulatedOutOfMemory('{"atStep":5}'), /LORA_STUDIO_TEST_SIMULATED_OOM must be \{"atStep": N, "aboveTokens": T\}/);
 });

@@ -2,7 +2,7 @@
 // the pre-flight check uses; the detected preset follows the hardware; presets are valid run configs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { resolveRunConfig } from "../../../sidecar/src/training/config";
+import { resolvedConfig } from "../../../sidecar/src/training/config";
 import { estimateTrainingMemory, USABLE_FRACTION, type ModelShape } from "../../../sidecar/src/training/memoryEstimate";
 import { applyPreset, detectPreset, presetById, TRAINING_PRESET_IDS, TRAINING_PRESETS, type TrainingPresetId } from "../../../sidecar/src/training/presets";
 import { ALL_TARGET_MODULES } from "../../../sidecar/src/engine/types";
@@ -55,7 +55,7 @@ for (const id of TRAINING_PRESET_IDS) {
 
 test("every preset is a valid run config and keeps QLoRA's alpha = 2 × rank", () => {
     for (const id of TRAINING_PRESET_IDS) {
-        const config = resolveRunConfig(applyPreset({ model: "/m.gguf", data: "/d.jsonl", rank: 4, learningRate: 1e-3 }, id), `preset ${id}`);
+        const config = resolvedConfig(applyPreset({ model: "/m.gguf", data: "/d.jsonl", rank: 4, learningRate: 1e-3 }, id), `preset ${id}`);
         assert.equal(config.rank, TRAINING_PRESETS[id].settings.rank, "the preset's rank wins over the settings'");
         assert.equal(config.learningRate, 1e-3, "fields the preset does not shape stay as set");
         assert.equal(config.alpha, 2 * config.rank);

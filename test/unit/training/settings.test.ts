@@ -7,9 +7,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../oracle/torchReference";
 import { PATH_FIELDS, SETTING_FIELDS, settingsToConfig, TRAINING_SETTINGS_SECTION } from "../../../extension/src/training/startWizardConfig";
-import { resolveRunConfig } from "../../../sidecar/src/training/config";
+import { resolvedConfig } from "../../../sidecar/src/training/config";
 
-type SchemaProperty = { type?: string; default?: unknown; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
+type SchemaProperty = {
+    type?: string; default?: unknown; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number;
+    items?: unknown; minItems?: number; uniqueItems?: boolean;
+};
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(join(repoRoot(), path), "utf8"));
 const schema = readJson("schemas/run-config.schema.json") as { properties: Record<string, SchemaProperty> };
@@ -33,7 +36,8 @@ test("every engine option of the run-config schema has a setting with the same d
         if (JSON.stringify(setting.default) !== JSON.stringify(expected)) {
             problems.push(`${key}: default ${JSON.stringify(setting.default)}, schema default ${JSON.stringify(expected)}`);
         }
-        for (const bound of ["enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] as const) {
+        // `items` too: an array option's allowed values (targetModules) are its items' enum.
+        for (const bound of ["enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "uniqueItems"] as const) {
             if (JSON.stringify(setting[bound]) !== JSON.stringify(option[bound])) {
                 problems.push(`${key}: ${bound} ${JSON.stringify(setting[bound])}, schema ${JSON.stringify(option[bound])}`);
             }
@@ -61,8 +65,8 @@ test("the settings' defaults are QLoRA practice: r 16, alpha 32, lr 2e-4, warmup
 test("settings become config fields; unset (null) ones are left to the schema", () => {
     const defaults = settingsToConfig((field) => settings[`${TRAINING_SETTINGS_SECTION}.${field}`]?.default);
     assert.equal("warmupSteps" in defaults, false);
-    const resolved = resolveRunConfig({ model: "/m.gguf", data: "/d.jsonl", ...defaults }, "settings");
-    const schemaOnly = resolveRunConfig({ model: "/m.gguf", data: "/d.jsonl" }, "schema");
+    const resolved = resolvedConfig({ model: "/m.gguf", data: "/d.jsonl", ...defaults }, "settings");
+    const schemaOnly = resolvedConfig({ model: "/m.gguf", data: "/d.jsonl" }, "schema");
     assert.deepEqual(resolved, schemaOnly, "a config from the default settings equals one with no options at all");
     const changed = settingsToConfig((field) => (field === "rank" ? 64 : field === "warmupSteps" ? 10 : null));
     assert.deepEqual(changed, { rank: 64, warmupSteps: 10 });

@@ -1,5 +1,5 @@
 // The Start Training wizard's pure half: the config it writes from the picks, the settings and the preset is a
-// valid run config whose paths resolve back to the picked files.
+// valid run config whose paths resolve back to the picked files; the model list marks models that cannot be trained.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRunConfigFile } from "../../../sidecar/src/training/config";
 import { TRAINING_PRESETS } from "../../../sidecar/src/training/presets";
-import { buildRunConfig, defaultRunName, describeEstimate, runNameProblem, settingsToConfig } from "../../../extension/src/training/startWizardConfig";
+import { buildRunConfig, defaultRunName, describeEstimate, describeModelChoice, runNameProblem, settingsToConfig } from "../../../extension/src/training/startWizardConfig";
+import { trainabilityOfFile } from "../../../sidecar/src/training/modelCheck";
+import { writeArchBase } from "../support/archModels";
 
 test("the written config validates and resolves to the picked files, the settings and the preset", () => {
     const folder = mkdtempSync(join(tmpdir(), "start-wizard-"));
@@ -44,4 +46,17 @@ test("a preset's estimate line says what it needs, and whether it fits, shrinks 
     assert.equal(describeEstimate({ totalBytes: 4.2 * GiB, fits: true }, 7.6 * GiB), "$(check) needs ~4.2 GiB of 7.6 GiB free");
     assert.match(describeEstimate({ totalBytes: 9 * GiB, fits: false, shrinksTo: { sequenceLength: 256, gradAccum: 16 } }, 7.6 * GiB), /would train 256-token rows × 16/);
     assert.match(describeEstimate({ totalBytes: 90 * GiB, fits: false }, 7.6 * GiB), /does not fit/);
+});
+
+test("the model step shows a trainable model's architecture and marks one that cannot be trained, with the reason", () => {
+    const dir = mkdtempSync(join(tmpdir(), "start-wizard-models-"));
+    writeArchBase(join(dir, "phi.gguf"), "phi3");
+    writeArchBase(join(dir, "moe.gguf"), "qwen3", { kv: { "qwen3.expert_count": { type: "u32", value: 4 } } });
+    writeFileSync(join(dir, "notes.gguf"), "not a model");
+    assert.deepEqual(describeModelChoice(trainabilityOfFile(join(dir, "phi.gguf"))), { trainable: true, description: "phi3 · Phi-3, Phi-3.5, Phi-4-mini" });
+    const moe = describeModelChoice(trainabilityOfFile(join(dir, "moe.gguf")));
+    assert.equal(moe.trainable, false);
+    assert.equal(moe.description, "$(error) cannot be trained");
+    assert.match(moe.detail ?? "", /^Architecture 'qwen3' here is a mixture-of-experts model \(4 experts\).*LoRA Studio trains llama, qwen2, qwen3/);
+    assert.match(describeModelChoice(trainabilityOfFile(join(dir, "notes.gguf"))).detail ?? "", /^It cannot be read as a GGUF model/);
 });

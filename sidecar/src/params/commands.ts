@@ -1,0 +1,74 @@
+// The parameters of chat, eval, export and validate, each declared once (schema.ts explains the shape): the RPC
+// handlers (rpc/chatHandlers.ts, evalHandlers.ts, exportHandlers.ts) and the CLI commands (cli/chat.ts, eval.ts,
+// export.ts, validate.ts) check against these same objects.
+import type { ParamSchema } from "./schema";
+
+/** Explicit thread counts above this machine's logical CPUs only make ggml's threads wait on each other. */
+const threads = {
+    kind: "integer", min: 0, max: { limit: "cpus", describe: "this machine's logical CPUs" }, cap: 1024, flag: "threads", placeholder: "T",
+    describe: "CPU threads; 0 or absent = the measured default (docs/reliability.md#threads)"
+} as const;
+
+const MAX_CONTEXT_TOKENS = 1 << 20;
+const MAX_TEXT_CHARS = 1 << 20;
+
+/** chat/open, and the model half of `lora-studio chat`. */
+export const CHAT_OPEN_PARAMS = {
+    model: { kind: "path", required: true, flag: "model", placeholder: "M.gguf", describe: "base model (GGUF)" },
+    adapter: { kind: "path", flag: "adapter", placeholder: "A.gguf", describe: "LoRA adapter trained on that base model" },
+    system: { kind: "string", allowEmpty: true, maxLength: MAX_TEXT_CHARS, flag: "system", placeholder: "TEXT", describe: "system prompt (use the one your training data had, if any)" },
+    contextSize: { kind: "integer", min: 64, max: MAX_CONTEXT_TOKENS, flag: "context-size", placeholder: "N", describe: "context size in tokens (default 1024)" },
+    threads,
+    requestId: { kind: "string", maxLength: 256, describe: "lets chat/stop abort the load" }
+} as const satisfies ParamSchema;
+
+/** chat/send, and the question half of `lora-studio chat`. maxTokens is bounded by the session's context size. */
+export const CHAT_SEND_PARAMS = {
+    sessionId: { kind: "string", maxLength: 256, required: true, describe: "the session chat/open returned" },
+    requestId: { kind: "string", maxLength: 256, required: true, describe: "names the chat/token stream and chat/stop" },
+    message: { kind: "string", maxLength: MAX_TEXT_CHARS, required: true, flag: "prompt", placeholder: "TEXT", describe: "one question; print the answer and exit (without it: a conversation on stdin)" },
+    maxTokens: { kind: "integer", min: 1, max: { limit: "contextSize", describe: "the context size" }, cap: MAX_CONTEXT_TOKENS, flag: "max-tokens", placeholder: "N", describe: "longest answer in tokens (default: 128 in the CLI, 256 over RPC)" },
+    temperature: { kind: "number", min: 0, max: 10, flag: "temperature", placeholder: "T", describe: "0 = greedy (default)" },
+    topP: { kind: "number", min: 0, max: 1, flag: "top-p", placeholder: "P", describe: "nucleus sampling threshold" }
+} as const satisfies ParamSchema;
+
+/** eval/run and `lora-studio eval`. maxTokens is re-checked against the model's context once it is loaded. */
+export const EVAL_RUN_PARAMS = {
+    evalId: { kind: "string", maxLength: 256, required: true, describe: "names the eval/progress stream and eval/cancel" },
+    runId: { kind: "string", maxLength: 256, describe: "a run under the workspace's .lora-studio/runs/" },
+    runDirectory: { kind: "path", flag: "run", placeholder: "DIR", describe: "a run folder: its base model, adapter.gguf and (without --data) validation split" },
+    model: { kind: "path", flag: "model", placeholder: "M.gguf", describe: "base model" },
+    adapter: { kind: "path", flag: "adapter", placeholder: "A.gguf", describe: "LoRA adapter trained on that base model" },
+    data: { kind: "path", flag: "data", placeholder: "D.jsonl", describe: "held-out examples, any dataset format" },
+    maxTokens: { kind: "integer", min: 1, max: { limit: "contextSize", describe: "the model's context size" }, cap: MAX_CONTEXT_TOKENS, flag: "max-tokens", placeholder: "N", describe: "longest answer in tokens (default 128)" },
+    limit: { kind: "integer", min: 1, max: 10_000_000, flag: "limit", placeholder: "N", describe: "only the first N examples" },
+    outDir: { kind: "path", flag: "out", placeholder: "DIR", describe: "where to write the report files" },
+    threads,
+    json: { kind: "boolean", rpc: false, flag: "json", describe: "print the report as JSON instead of the table" }
+} as const satisfies ParamSchema;
+
+/** export/run and `lora-studio export`. */
+export const EXPORT_RUN_PARAMS = {
+    format: { kind: "enum", values: ["gguf-lora", "merged", "ollama", "peft"], required: true, flag: "format", placeholder: "FORMAT", describe: "gguf-lora, merged, ollama or peft" },
+    runId: { kind: "string", maxLength: 256, describe: "a run under the workspace's .lora-studio/runs/" },
+    runDirectory: { kind: "path", describe: "a run folder outside the workspace's runs" },
+    adapter: { kind: "path", flag: "adapter", placeholder: "A.gguf", describe: "the trained GGUF LoRA (a run's adapter.gguf)" },
+    model: { kind: "path", flag: "model", placeholder: "M.gguf", describe: "the base model it was trained on" },
+    out: { kind: "path", flag: "out", placeholder: "PATH", describe: "where to write (never one of the inputs)" },
+    type: { kind: "enum", values: ["f32", "f16", "q8_0", "q4_0", "q4_k_m"], flag: "type", placeholder: "TYPE", describe: "merged only: f32, f16 (default), q8_0, q4_0, q4_k_m" },
+    system: { kind: "string", allowEmpty: true, maxLength: MAX_TEXT_CHARS, flag: "system", placeholder: "TEXT", describe: "ollama only: the SYSTEM prompt your training data used" },
+    baseModelId: { kind: "string", maxLength: 1024, flag: "base-model-id", placeholder: "ID", describe: "peft only: base_model_name_or_path (default: from the GGUF metadata)" },
+    dtype: { kind: "enum", values: ["f32", "f16", "bf16"], flag: "dtype", placeholder: "DTYPE", describe: "peft only: f32 (exact, default), f16 or bf16" },
+    overwrite: { kind: "boolean", flag: "force", describe: "replace an existing file or folder at --out (never an input)" }
+} as const satisfies ParamSchema;
+
+/** `lora-studio validate` (the language server validates documents, not paths). */
+export const VALIDATE_PARAMS = {
+    format: { kind: "enum", values: ["auto", "chat", "instruction", "prompt-completion", "text", "qa"], flag: "format", placeholder: "F", describe: "line format (default auto: detected per file)" },
+    json: { kind: "boolean", flag: "json", describe: "print {\"files\":[{\"path\",\"diagnostics\":[…]}]} (positions 1-based, end exclusive)" },
+    maxDiagnostics: { kind: "integer", min: 1, max: 1_000_000, flag: "max-diagnostics", placeholder: "N", describe: "cap per file (default 1000); one summary diagnostic counts the rest" },
+    // Token checks (LS301, LS302), as the language server runs them with loraStudio.baseModel set.
+    model: { kind: "path", flag: "model", placeholder: "M.gguf", describe: "base model: its tokenizer finds examples longer than the sequence length (LS301, LS302)" },
+    sequenceLength: { kind: "integer", min: 16, max: 131072, flag: "sequence-length", placeholder: "N", describe: "with --model: the training sequence length (default 512, as in run configs)" },
+    truncation: { kind: "enum", values: ["drop", "truncate-left", "truncate-right", "fail"], flag: "truncation", placeholder: "POLICY", describe: "with --model: what training does with longer examples (default drop)" }
+} as const satisfies ParamSchema;
