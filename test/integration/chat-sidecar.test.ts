@@ -18,9 +18,9 @@ import {
     type ChatTokenParams,
     SidecarErrorCode
 } from "../../sidecar/src/protocol/sidecar";
-import { GgmlType, writeGguf } from "../../sidecar/src/gguf";
 import type { SidecarSupervisor } from "../../extension/src/sidecar/supervisor";
 import { factsAdapter } from "../oracle/trainedAdapter";
+import { writeOtherBaseAdapter } from "./otherBaseAdapter";
 import { tempWorkspace, testSupervisor } from "./sidecarHarness";
 
 /** Loading and answering on the tiny model takes seconds; the supervisor kills a sidecar that stays silent longer. */
@@ -149,22 +149,3 @@ test("chat/open is refused in an untrusted workspace", async () => {
         await supervisor.stop();
     }
 });
-
-/** A well-formed LoRA adapter for a llama model with 128-wide layers: the right format, the wrong base. */
-function writeOtherBaseAdapter(path: string): void {
-    const rank = 4;
-    const width = 128;
-    const zeros = (n: number) => new Uint8Array(n * 4);
-    writeGguf(path, {
-        kv: [
-            ["general.architecture", { type: "string", value: "llama" }],
-            ["general.type", { type: "string", value: "adapter" }],
-            ["adapter.type", { type: "string", value: "lora" }],
-            ["adapter.lora.alpha", { type: "f32", value: 8 }]
-        ],
-        tensors: [
-            { name: "blk.0.attn_q.weight.lora_a", dims: [width, rank], type: GgmlType.F32, data: zeros(width * rank) },
-            { name: "blk.0.attn_q.weight.lora_b", dims: [rank, width], type: GgmlType.F32, data: zeros(width * rank) }
-        ]
-    });
-}

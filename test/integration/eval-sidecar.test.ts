@@ -17,6 +17,7 @@ import {
 } from "../../sidecar/src/protocol/sidecar";
 import type { SidecarSupervisor } from "../../extension/src/sidecar/supervisor";
 import { factsAdapter } from "../oracle/trainedAdapter";
+import { writeOtherBaseAdapter } from "./otherBaseAdapter";
 import { tempWorkspace, testSupervisor } from "./sidecarHarness";
 
 /** An evaluation is one long request; the supervisor would kill a sidecar silent for longer. */
@@ -96,9 +97,21 @@ test("eval over the sidecar: progress per example, a run by id, cancel, and the 
     });
 
     await t.test("a mismatched adapter is refused with InvalidParams naming both files", async () => {
-        const error = await evalError(supervisor, { evalId: "e5", model: facts.model, adapter: facts.model, data: facts.data });
+        const dir = tempWorkspace("lora-studio-eval-bad-");
+        // An adapter trained on another base: the shapes say so.
+        const otherBase = join(dir, "other-base-adapter.gguf");
+        writeOtherBaseAdapter(otherBase);
+        const error = await evalError(supervisor, { evalId: "e5", model: facts.model, adapter: otherBase, data: facts.data });
         assert.equal(error.code, SidecarErrorCode.InvalidParams);
-        assert.ok(error.message.includes(facts.model) && /not a GGUF LoRA adapter/.test(error.message), error.message);
+        assert.ok(error.message.includes(otherBase) && error.message.includes(facts.model), error.message);
+        assert.match(error.message, /does not fit base model .*it was trained on another base model/);
+        // A base model given as the adapter is no LoRA adapter at all: said so, in the words chat and export use.
+        const modelAsAdapter = join(dir, "model-copy.gguf");
+        copyFileSync(facts.model, modelAsAdapter);
+        const notAnAdapter = await evalError(supervisor, { evalId: "e5b", model: facts.model, adapter: modelAsAdapter, data: facts.data });
+        assert.equal(notAnAdapter.code, SidecarErrorCode.InvalidParams);
+        assert.ok(notAnAdapter.message.includes(modelAsAdapter) && notAnAdapter.message.includes(facts.model), notAnAdapter.message);
+        assert.match(notAnAdapter.message, /it is not a LoRA adapter \(general\.type null, adapter\.type null; .*\); is it a base model\?/);
         const missing = await evalError(supervisor, { evalId: "e6", model: facts.model });
         assert.equal(missing.code, SidecarErrorCode.InvalidParams);
     });

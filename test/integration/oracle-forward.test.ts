@@ -97,8 +97,8 @@ const ROWS = [0, 1, 8, 15, 16, 17, 24, 31, 32, 33, 40, 47, 48, 56, 62, 63];
  * logits reach 5-8 (their final norms are centred on 5, see tinyModel/archs.ts), max 1.3e-6 for llama (logits ≤ 1.5);
  * what remains is summation order.
  *
- * The Gemmas' GeGLU goes through ggml-cpu's fp16 GELU table (GGML_GELU_FP16, defined unconditionally in
- * ggml/src/ggml-cpu/vec.h for node-llama-cpp's prebuilt and our engine alike), which the reference reproduces. But a gate
+ * Stock node-llama-cpp's GeGLU goes through ggml-cpu's fp16 GELU table (GGML_GELU_FP16, defined unconditionally in
+ * ggml/src/ggml-cpu/vec.h; our engine's patch 0010 turns it off), which the reference reproduces here. But a gate
  * value that float32 summation order puts on the other side of an fp16 rounding step (a 1e-7 relative difference)
  * comes out one fp16 step (5e-4 relative) away: rare, sparse jumps, which Gemma 2 and 3's post-FFN RMSNorm rescales to
  * unit size along with the small FFN output. Perturbing the gate by 1e-7 relative moves the reference's own logits by
@@ -106,13 +106,13 @@ const ROWS = [0, 1, 8, 15, 16, 17, 24, 31, 32, 33, 40, 47, 48, 56, 62, 63];
  *   gemma  max 7.1e-4, rms 7.3e-5   (plain tanh GELU: max 1.8e-3, rms 2.8e-4)
  *   gemma2 max 1.5e-3, rms 2.1e-4   (plain tanh GELU: max 5.8e-3, rms 9.3e-4)
  *   gemma3 max 1.1e-3, rms 1.3e-4   (plain tanh GELU: max 3.4e-3, rms 5.9e-4)
- * The jumps are sparse, so the rms bound stays tight enough to tell the table from the formula. Each mistake tried
- * in the reference went red, moving the logits 20x to 10^5x past its bound (measured before the final norms were
- * centred on 5, which only makes them larger): no attention soft-cap (0.10) or final soft-cap (0.21) in gemma2; a
- * causal-only mask (1.8–10) or `> n_swa` for `>= n_swa` (0.95–7.4) in gemma2/3; the global RoPE base on gemma3's
- * sliding layers (0.87); no QK-norm (1.0–1.3); no post-norm (12); no embedding scale (4.9); NORM for NEOX RoPE
- * (0.07–0.82); SiLU on phi3's up half (0.49); RoPE on smollm3's NoPE layer (0.019); no mistral3 temperature (4.3e-3);
- * no qwen2 biases (1.6); LoRA without alpha/rank (0.30).
+ * The jumps are sparse, so the rms bound stays tight enough to tell the table from the formula (the plain formula in
+ * the reference turns gemma and gemma3 red). Each other mistake tried in the reference went red too, moving the logits
+ * 20x to 10^5x past its bound (max |Δ|): no attention soft-cap (0.10) or final soft-cap (0.21) in gemma2; a causal-only
+ * mask (1.8–10) or `> n_swa` for `>= n_swa` (0.95–7.4) in gemma2/3; the global RoPE base on gemma3's sliding layers
+ * (0.87); no QK-norm (1.0–1.3); no post-norm (12); no embedding scale (4.9); NORM for NEOX RoPE (0.07–0.82); SiLU on
+ * phi3's up half (0.49); RoPE on smollm3's NoPE layer (0.097); no mistral3 temperature (0.022); no qwen2 biases (1.6);
+ * LoRA without alpha/rank (0.30).
  */
 const BOUNDS: Partial<Record<string, { max: number; rms: number }>> = {
     gemma: { max: 2e-3, rms: 1.2e-4 },

@@ -4,7 +4,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { ResponseError } from "vscode-jsonrpc";
 import { SidecarSupervisor } from "../client/supervisor";
 import { describeOverLength } from "../pipeline/overLength";
@@ -21,6 +20,8 @@ import {
     type RunFinishedParams,
     type TrainingConfig
 } from "../protocol/sidecar";
+import { TRAIN_PARAMS } from "../params/commands";
+import { optionsUsage, parseCliArgs } from "../params/cliArgs";
 import { loadRunConfigFile } from "../training/config";
 import { presetById } from "../training/presets";
 import { ProgressPrinter } from "./progress";
@@ -33,99 +34,44 @@ Fine-tunes a LoRA adapter and writes DIR/adapter.gguf and DIR/metrics.jsonl. Def
 practice (schemas/run-config.schema.json). Ctrl+C cancels and keeps a checkpoint and the adapter;
 --resume DIR continues a cancelled or interrupted run with the same loss sequence; a finished run is left as
 it is unless --epochs asks for more epochs than it trained. A run folder that another process (the editor or
-another terminal) trains is refused, naming that process.
+another terminal) trains is refused, naming that process. Every range below is the run config's.
 
-Options (override the config file's values):
-  --config FILE             a *.lora.json run config
-  --model M.gguf            base model
-  --data D.jsonl            training data
-  --out DIR                 run directory (empty or new)
-  --validation-data V.jsonl separate validation data
-  --validation-split X      fraction of --data held out for validation (default 0)
-  --epochs N                (default 3)
-  --rank R                  (default 16)
-  --alpha A                 (default 32)
-  --dropout P               (default 0.05)
-  --lr X                    learning rate (default 2e-4)
-  --seed S                  (default 42)
-  --sequence-length L       tokens per micro-batch (default 512)
-  --grad-accum K            micro-batches per optimizer step (default 1)
-  --checkpoint-every N      optimizer steps between checkpoints (default 50)
-  --checkpoints-to-keep K   checkpoints kept on disk, newest first (default 3)
-  --truncation POLICY       examples longer than the sequence length: drop (default) | truncate-left |
-                            truncate-right | fail; every drop or cut is counted in the summary
-  --threads T               CPU threads (default: all cores)
-  --quantize-base TYPE      none | q4_0 | q4_k_m | q8_0: train on a cached quantized copy of an F32/F16/BF16 base
-  --preset NAME             gpu-6gb | gpu-12gb | gpu-24gb | cpu: sequence length, accumulation, rank and 4-bit base
-                            for that hardware (flags above still override it)
-  --resume DIR              continue the run in DIR from its newest checkpoint (with --epochs N: train a
-                            finished run further, to N epochs in all)`;
+Options:
+${optionsUsage(TRAIN_PARAMS)}`;
 
-const NUMBER_FLAGS = {
-    "validation-split": "validationSplit",
-    epochs: "epochs",
-    rank: "rank",
-    alpha: "alpha",
-    dropout: "dropout",
-    lr: "learningRate",
-    seed: "seed",
-    "sequence-length": "sequenceLength",
-    "grad-accum": "gradAccum",
-    "checkpoint-every": "checkpointEvery",
-    "checkpoints-to-keep": "checkpointsToKeep",
-    threads: "threads"
-} as const satisfies Record<string, keyof TrainingConfig>;
+/** Flags that set a run-config field of the same name (the rest choose files, the folder or the mode). */
+const NOT_CONFIG_FIELDS: ReadonlySet<string> = new Set(["config", "out", "preset", "resume", "model", "data", "validationData"]);
 
 type Request = { kind: "start"; config: TrainingConfig; configPath?: string; out?: string } | { kind: "resume"; directory: string; epochs?: number };
 
 function parse(args: string[]): Request {
-    const numberOptions = Object.fromEntries(Object.keys(NUMBER_FLAGS).map((k) => [k, { type: "string" as const }]));
-    let values: Record<string, string | boolean | undefined>;
-    try {
-        values = parseArgs({
-            args,
-            options: {
-                config: { type: "string" }, model: { type: "string" }, data: { type: "string" }, out: { type: "string" },
-                "validation-data": { type: "string" }, "quantize-base": { type: "string" }, preset: { type: "string" }, resume: { type: "string" },
-                truncation: { type: "string" }, ...numberOptions
-            }
-        }).values;
-    } catch (err) {
-        throw new UsageError((err as Error).message);
+    // Every flag against the train schema (params/commands.ts): the run config's ranges, checked before anything loads.
+    const { values } = parseCliArgs(TRAIN_PARAMS, args);
+    if (values.resume !== undefined) {
+        const others = Object.entries(values).filter(([field, value]) => field !== "resume" && field !== "epochs" && value !== undefined);
+        if (others.length > 0) throw new UsageError(`--resume takes only --epochs; the run keeps its own config (got --${others.map(([field]) => TRAIN_PARAMS[field as keyof typeof TRAIN_PARAMS].flag).join(", --")})`);
+        return { kind: "resume", directory: resolve(values.resume), ...(values.epochs === undefined ? {} : { epochs: values.epochs }) };
     }
-    if (typeof values.resume === "string") {
-        const others = Object.keys(values).filter((k) => k !== "resume" && k !== "epochs" && values[k] !== undefined);
-        if (others.length > 0) throw new UsageError(`--resume takes only --epochs; the run keeps its own config (got --${others.join(", --")})`);
-        const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
-        if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs must be an integer >= 1, got ${JSON.stringify(values.epochs)}`);
-        return { kind: "resume", directory: resolve(values.resume), ...(epochs === undefined ? {} : { epochs }) };
-    }
-    const config: Record<string, unknown> = typeof values.config === "string" ? { ...loadRunConfigFile(values.config) } : {};
+    const config: Record<string, unknown> = values.config !== undefined ? { ...loadRunConfigFile(values.config) } : {};
     // Paths given on the command line are relative to the working directory.
-    for (const [flag, field] of [["model", "model"], ["data", "data"], ["validation-data", "validationData"]] as const) {
-        if (typeof values[flag] === "string") config[field] = resolve(values[flag] as string);
+    for (const field of ["model", "data", "validationData"] as const) {
+        if (values[field] !== undefined) config[field] = resolve(values[field]);
     }
-    if (typeof values.preset === "string") {
+    if (values.preset !== undefined) {
         try {
             Object.assign(config, presetById(values.preset).settings);
         } catch (err) {
             throw new UsageError(`--preset: ${(err as Error).message}`);
         }
     }
-    // The run config's schema checks the value and names the field when it is wrong.
-    if (typeof values["quantize-base"] === "string") config.quantizeBase = values["quantize-base"];
-    if (typeof values.truncation === "string") config.truncation = values.truncation;
-    for (const [flag, field] of Object.entries(NUMBER_FLAGS)) {
-        const text = values[flag];
-        if (typeof text !== "string") continue;
-        const n = Number(text);
-        if (text.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(text)}`);
-        config[field] = n;
+    for (const [field, value] of Object.entries(values)) {
+        if (value !== undefined && !NOT_CONFIG_FIELDS.has(field)) config[field] = value;
     }
     if (typeof config.model !== "string" || typeof config.data !== "string") throw new UsageError("give --config FILE, or --model and --data");
-    const out = typeof values.out === "string" ? resolve(values.out) : undefined;
-    if (out === undefined && typeof values.config !== "string") throw new UsageError("--out DIR is required without --config");
-    return { kind: "start", config: config as unknown as TrainingConfig, ...(typeof values.config === "string" ? { configPath: resolve(values.config) } : {}), ...(out ? { out } : {}) };
+    // --out is the user's own choice of folder ("command-line"): unlike a config's "output", it may lie outside the workspace.
+    const out = values.out !== undefined ? resolve(values.out) : undefined;
+    if (out === undefined && values.config === undefined) throw new UsageError("--out DIR is required without --config");
+    return { kind: "start", config: config as unknown as TrainingConfig, ...(values.config !== undefined ? { configPath: resolve(values.config) } : {}), ...(out ? { out } : {}) };
 }
 
 /** dist/cli.mjs and dist/sidecar.mjs are bundled side by side. */

@@ -1,6 +1,7 @@
-// The parameters of chat, eval, export and validate, each declared once (schema.ts explains the shape): the RPC
+// The parameters of chat, eval, export, validate and train, each declared once (schema.ts explains the shape): the RPC
 // handlers (rpc/chatHandlers.ts, evalHandlers.ts, exportHandlers.ts) and the CLI commands (cli/chat.ts, eval.ts,
-// export.ts, validate.ts) check against these same objects.
+// export.ts, validate.ts, train.ts) check against these same objects.
+import { runConfigEnum, runConfigInteger, runConfigNumber } from "./runConfigFields";
 import type { ParamSchema } from "./schema";
 
 /** Explicit thread counts above this machine's logical CPUs only make ggml's threads wait on each other. */
@@ -71,4 +72,33 @@ export const VALIDATE_PARAMS = {
     model: { kind: "path", flag: "model", placeholder: "M.gguf", describe: "base model: its tokenizer finds examples longer than the sequence length (LS301, LS302)" },
     sequenceLength: { kind: "integer", min: 16, max: 131072, flag: "sequence-length", placeholder: "N", describe: "with --model: the training sequence length (default 512, as in run configs)" },
     truncation: { kind: "enum", values: ["drop", "truncate-left", "truncate-right", "fail"], flag: "truncation", placeholder: "POLICY", describe: "with --model: what training does with longer examples (default drop)" }
+} as const satisfies ParamSchema;
+
+/**
+ * `lora-studio train`. A CLI-only schema: its RPC, run/start, carries a run config, which the run-config schema checks.
+ * Fields named as in a run config are that config's fields, with the run-config schema's bounds (runConfigFields.ts).
+ */
+export const TRAIN_PARAMS = {
+    config: { kind: "path", flag: "config", placeholder: "FILE", describe: "a *.lora.json run config (the flags below override its values)" },
+    model: { kind: "path", flag: "model", placeholder: "M.gguf", describe: "base model" },
+    data: { kind: "path", flag: "data", placeholder: "D.jsonl", describe: "training data" },
+    out: { kind: "path", flag: "out", placeholder: "DIR", describe: "run directory (empty or new; anywhere, unlike a config's \"output\", which stays in the workspace)" },
+    validationData: { kind: "path", flag: "validation-data", placeholder: "V.jsonl", describe: "separate validation data" },
+    validationSplit: runConfigNumber("validationSplit", { flag: "validation-split", placeholder: "X", describe: "fraction of --data held out for validation" }),
+    epochs: runConfigInteger("epochs", { flag: "epochs", placeholder: "N", describe: "passes over the data (with --resume: train to N in all)" }),
+    rank: runConfigInteger("rank", { flag: "rank", placeholder: "R", describe: "LoRA rank" }),
+    alpha: runConfigNumber("alpha", { flag: "alpha", placeholder: "A", describe: "LoRA alpha (scale alpha / rank)" }),
+    dropout: runConfigNumber("dropout", { flag: "dropout", placeholder: "P", describe: "dropout on the LoRA input" }),
+    learningRate: runConfigNumber("learningRate", { flag: "lr", placeholder: "X", describe: "learning rate" }),
+    seed: runConfigInteger("seed", { flag: "seed", placeholder: "S", describe: "shuffle, split, init and dropout seed" }),
+    sequenceLength: runConfigInteger("sequenceLength", { flag: "sequence-length", placeholder: "L", describe: "tokens per micro-batch" }),
+    gradAccum: runConfigInteger("gradAccum", { flag: "grad-accum", placeholder: "K", describe: "micro-batches per optimizer step" }),
+    checkpointEvery: runConfigInteger("checkpointEvery", { flag: "checkpoint-every", placeholder: "N", describe: "optimizer steps between checkpoints" }),
+    checkpointsToKeep: runConfigInteger("checkpointsToKeep", { flag: "checkpoints-to-keep", placeholder: "K", describe: "checkpoints kept on disk, newest first" }),
+    truncation: runConfigEnum("truncation", { flag: "truncation", placeholder: "POLICY", describe: "examples longer than the sequence length: drop, truncate-left, truncate-right or fail; each is counted in the summary" }),
+    threads: runConfigInteger("threads", { flag: "threads", placeholder: "T", describe: "CPU threads; 0 = all cores" }),
+    quantizeBase: runConfigEnum("quantizeBase", { flag: "quantize-base", placeholder: "TYPE", describe: "none, q4_0, q4_k_m or q8_0: train on a cached quantized copy of an F32/F16/BF16 base" }),
+    // Checked by presets.ts, whose refusal lists the presets.
+    preset: { kind: "string", maxLength: 64, flag: "preset", placeholder: "NAME", describe: "gpu-6gb, gpu-12gb, gpu-24gb or cpu: sequence length, accumulation, rank and 4-bit base for that hardware (the flags above override it)" },
+    resume: { kind: "path", flag: "resume", placeholder: "DIR", describe: "continue the run in DIR from its newest checkpoint (takes only --epochs)" }
 } as const satisfies ParamSchema;

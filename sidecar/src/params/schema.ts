@@ -26,7 +26,11 @@ interface FieldCommon {
 
 export type FieldSpec = FieldCommon & (
     | { kind: "integer"; min: number; max: number | LimitRef; /** The static cap when `max` is a LimitRef the caller does not know yet. */ cap?: number }
-    | { kind: "number"; min: number; max: number }
+    | {
+        kind: "number"; min: number; max: number;
+        /** The bound itself is refused (JSON Schema's exclusiveMinimum/exclusiveMaximum: a learning rate above 0). */
+        minExclusive?: boolean; maxExclusive?: boolean;
+    }
     | { kind: "string"; /** "" allowed (a system prompt may be empty); default false. */ allowEmpty?: boolean; maxLength: number }
     | { kind: "path" }
     | { kind: "enum"; values: readonly string[] }
@@ -80,7 +84,7 @@ export function ruleOf(spec: FieldSpec, limits: Readonly<Record<string, number>>
             const { max, describe } = upperBound(spec, limits);
             return `an integer from ${spec.min} to ${max}${describe ? ` (${describe})` : ""}`;
         }
-        case "number": return `a number from ${spec.min} to ${spec.max}`;
+        case "number": return `a number ${spec.minExclusive ? "above" : "from"} ${spec.min} ${spec.maxExclusive ? "and below" : spec.minExclusive ? "and at most" : "to"} ${spec.max}`;
         case "string": return spec.allowEmpty ? `a string of at most ${spec.maxLength} characters` : `a non-empty string of at most ${spec.maxLength} characters`;
         case "path": return `a non-empty path of at most ${MAX_PATH_LENGTH} characters, without NUL`;
         case "enum": return `one of ${spec.values.join(", ")}`;
@@ -100,6 +104,7 @@ function checkOne(field: string, spec: FieldSpec, value: unknown, limits: Readon
         }
         case "number":
             if (typeof value !== "number" || !Number.isFinite(value) || value < spec.min || value > spec.max) bad();
+            if ((spec.minExclusive && value === spec.min) || (spec.maxExclusive && value === spec.max)) bad();
             return value;
         case "string":
             if (typeof value !== "string" || (!spec.allowEmpty && value === "") || value.length > spec.maxLength) bad();

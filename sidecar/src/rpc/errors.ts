@@ -5,6 +5,7 @@ import { ResponseError } from "vscode-jsonrpc";
 import { SidecarErrorCode, type SidecarErrorData } from "../protocol/sidecar";
 import { RunNotFoundError, RunStoreError } from "../training/runStore";
 import { MetricsFormatError } from "../training/metricsLog";
+import { NoWorkspaceError } from "../training/namedRun";
 
 export function sidecarError(code: SidecarErrorCode, message: string, hint: string): ResponseError<SidecarErrorData> {
     return new ResponseError<SidecarErrorData>(code, message, { hint });
@@ -20,6 +21,7 @@ export function notImplemented(method: string): ResponseError<SidecarErrorData> 
 
 /** Maps run-store failures to typed errors; anything else is rethrown (vscode-jsonrpc reports it as InternalError). */
 export function toRunStoreResponseError(error: unknown): never {
+    if (error instanceof NoWorkspaceError) throw sidecarError(SidecarErrorCode.NoWorkspace, error.message, "Open the folder that holds the run.");
     if (error instanceof RunNotFoundError) {
         throw sidecarError(SidecarErrorCode.RunNotFound, error.message, "Refresh the runs list; the run may have been deleted.");
     }

@@ -3,6 +3,7 @@
 // to the extension, which puts the cursor on the field) and whose message names the file, the line and the field.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { resolveRunOutput, RunOutputOutsideWorkspaceError } from "../params/runOutput";
 import type { PrepareFilesOptions } from "../pipeline";
 import { TextPositions, problemOffsets } from "../datasets/runConfig";
 import { resolveRunConfig, type ResolvedRunConfig, type RunConfigProbe, type RunConfigProblem, type RunConfigSource } from "./resolveRunConfig";
@@ -31,6 +32,11 @@ export interface RequireRunConfigOptions {
     probe?: RunConfigProbe;
     /** A run is about to start (see ResolveRunConfigOptions.forTraining). */
     forTraining?: boolean;
+    /**
+     * The workspace a run about to start may write in: "output" must resolve inside it (RC208), since a config is a
+     * file anyone can hand you. Without it, "output" is not checked (it is not where the run writes: --out is).
+     */
+    outputRoot?: string;
 }
 
 /**
@@ -38,10 +44,23 @@ export interface RequireRunConfigOptions {
  * that are not errors (warnings, notes) come back beside the config for the caller to log.
  */
 export function requireRunConfig(source: RunConfigSource, file: string, options: RequireRunConfigOptions = {}): { config: ResolvedRunConfig; notes: RunConfigProblem[] } {
-    const resolution = resolveRunConfig(source, { file, ...options });
+    const { outputRoot, ...resolveOptions } = options;
+    const resolution = resolveRunConfig(source, { file, ...resolveOptions });
     const text = "text" in source ? source.text : undefined;
     if (!resolution.config) throw new RunConfigError(file, resolution.problems.filter((p) => p.severity === "error"), text);
+    if (outputRoot !== undefined) confineOutput(resolution.config, outputRoot, file, text);
     return { config: resolution.config, notes: resolution.problems };
+}
+
+/** RC208 unless the config's "output" (absolute by now, symbolic links followed) lies inside `root`. */
+function confineOutput(config: ResolvedRunConfig, root: string, file: string, text: string | undefined): void {
+    if (config.output === undefined) return;
+    try {
+        resolveRunOutput({ requested: config.output, origin: "config", root, field: "output" });
+    } catch (error) {
+        if (!(error instanceof RunOutputOutsideWorkspaceError)) throw error;
+        throw new RunConfigError(file, [{ code: "RC208", severity: "error", message: error.message, path: ["output"], target: "value" }], text);
+    }
 }
 
 /** A config object with defaults filled in and relative paths resolved against `baseDir`, or RunConfigError. */

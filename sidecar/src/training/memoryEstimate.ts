@@ -26,7 +26,7 @@
 // points the coefficients were fitted to, on models up to 160M parameters: for billion-parameter models the
 // estimate extrapolates the same terms, so treat it as ±25 % there (hence USABLE_FRACTION).
 
-import { ggmlTensorBytes, GgmlType, readGguf, type GgufFile } from "../gguf";
+import { ggmlTensorBytes, GgmlType, openModelFile, type GgufFile } from "../gguf";
 import { ARCHITECTURES, isTrainableArch } from "../engine/architectures";
 import { ALL_TARGET_MODULES, type TargetModule, type TargetName } from "../engine/types";
 
@@ -157,8 +157,13 @@ export function modelShapeFromGguf(file: GgufFile): ModelShape {
     };
 }
 
+/**
+ * The shape of the base model at `path`, read through the load guard (gguf/openModelFile.ts) like every other model
+ * load: a damaged or missing file throws ModelFileError naming the file, the byte and the cause. The tokenizer's
+ * arrays are kept, since a model without a vocab_size key is sized by its token list.
+ */
 export function readModelShape(path: string): ModelShape {
-    return modelShapeFromGguf(readGguf(path));
+    return modelShapeFromGguf(openModelFile(path));
 }
 
 /**

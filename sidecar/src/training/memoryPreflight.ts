@@ -1,7 +1,7 @@
 // The pre-flight memory check of a run about to start: the estimate (memoryEstimate.ts) of the config against what the
 // device has free, with the shortest rows the data allows. Refuses a run that cannot fit, or gives the smaller
-// micro-batch it trains with. A model whose shape cannot be read is not refused here: llama.cpp reports what is wrong
-// with it when it loads.
+// micro-batch it trains with. A model whose shape cannot be read is not refused here: the run-config check has already
+// put the file through the load guard, and the trainer's load reports anything else.
 import type { PreparedDataset } from "../pipeline";
 import type { MemoryAdjustment } from "../protocol/sidecar";
 import type { ResolvedRunConfig } from "./config";

@@ -6,9 +6,12 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Engine } from "../engine";
-import { kvNumber, readGguf } from "../gguf";
+import { kvNumber, openModelFile } from "../gguf";
 
 export type QuantizeBase = "none" | "q4_0" | "q4_k_m" | "q8_0";
+
+/** Only general.file_type is read: the tokenizer's arrays are skipped. */
+const HEADER_ARRAY_LIMIT = 4096;
 
 /** llama_ftype values of unquantized bases: ALL_F32, MOSTLY_F16, MOSTLY_BF16. */
 const UNQUANTIZED_FILE_TYPES = new Set([0, 1, 32]);
@@ -28,7 +31,8 @@ export function quantizedCachePath(modelPath: string, type: Exclude<QuantizeBase
 /** The GGUF training should load: `modelPath` itself, or its cached quantized copy (made on first use). */
 export async function trainingBasePath(engine: Engine, modelPath: string, quantize: QuantizeBase, cacheDir = quantizedCacheDir()): Promise<string> {
     if (quantize === "none") return modelPath;
-    const file = readGguf(modelPath);
+    // Through the load guard: a damaged base fails naming the byte, before the engine quantizes garbage into the cache.
+    const file = openModelFile(modelPath, { skipArraysOver: HEADER_ARRAY_LIMIT });
     const fileType = file.kv.has("general.file_type") ? kvNumber(file, "general.file_type") : 0;
     if (!UNQUANTIZED_FILE_TYPES.has(fileType)) return modelPath;
     const target = quantizedCachePath(modelPath, quantize, cacheDir);

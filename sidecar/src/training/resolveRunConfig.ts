@@ -3,10 +3,11 @@
 // on the field, file:line: lines, an error whose data carries the field paths).
 //
 // It checks, in order: JSON syntax (text only), the schema (schemas/run-config.schema.json, ajv, no defaults so a
-// problem describes what the user wrote), paths that must be absolute or exist, the model's GGUF magic, its
-// architecture and the targets against its tensors (from the header, through the probe), and validationSplit beside
-// validationData. With no error, it fills the schema's defaults (the schema is the one place a default lives) and
-// resolves relative paths against the config's folder. The file system is reached only through the probe.
+// problem describes what the user wrote), paths that must be absolute or exist, the model file through the load guard
+// that chat, eval and export use (gguf/openModelFile.ts, behind the probe), its architecture and the targets against
+// its tensors (from the header), and validationSplit beside validationData. With no error, it fills the schema's
+// defaults (the schema is the one place a default lives) and resolves relative paths against the config's folder. The
+// file system is reached only through the probe.
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import { isAbsolute, resolve } from "node:path";
 import runConfigSchema from "../../../schemas/run-config.schema.json";
@@ -29,13 +30,14 @@ export const RUN_CONFIG_CODES = {
     RC103: { severity: "error", title: "wrong-type", description: "A value has the wrong JSON type, for example a string where a number is required." },
     RC104: { severity: "error", title: "invalid-value", description: "A value is outside its allowed set or range (an unknown enum value, a number out of bounds, an empty string)." },
     RC105: { severity: "error", title: "relative-path-without-folder", description: "model, data, validationData or output is a relative path, and the config came without a file to resolve it against (run/start without configPath)." },
-    RC201: { severity: "error", title: "path-not-found", description: "model, data or validationData names a file that does not exist (relative paths resolve against the config file's folder)." },
-    RC202: { severity: "error", title: "model-not-gguf", description: "The model file does not start with the GGUF magic bytes, so it is not a GGUF model." },
+    RC201: { severity: "error", title: "path-not-found", description: "model, data or validationData names a file that does not exist, a folder, or a model file that cannot be read (relative paths resolve against the config file's folder)." },
+    RC202: { severity: "error", title: "model-not-gguf", description: "The model file does not start with the GGUF magic bytes, so it is not a GGUF model; or, when a run starts, its GGUF header is damaged (truncated, a tensor table that disagrees with the data): the message names the byte and the cause." },
     RC203: { severity: "warning", title: "split-ignored", description: "validationSplit is set together with validationData; the separate file wins and the split is ignored." },
     RC204: { severity: "error", title: "model-not-trainable", description: "The model's architecture cannot be trained (not in the supported list, a mixture-of-experts or a recurrent/hybrid model, or an adapter); the message names it and lists the supported ones." },
     RC205: { severity: "warning", title: "target-missing", description: "A targetModules entry selects a tensor the model does not have; training refuses the config until it is removed." },
     RC206: { severity: "error", title: "fused-target-on-separate-model", description: "attn_qkv or ffn_gate_up names a fused projection, and the model has separate ones; the message says which targets to use instead." },
-    RC207: { severity: "info", title: "partial-fused-selection", description: "On a model with fused projections (Phi-3), naming only some of attn_q/attn_k/attn_v (or one of ffn_gate/ffn_up) still adapts the whole fused tensor." }
+    RC207: { severity: "info", title: "partial-fused-selection", description: "On a model with fused projections (Phi-3), naming only some of attn_q/attn_k/attn_v (or one of ffn_gate/ffn_up) still adapts the whole fused tensor." },
+    RC208: { severity: "error", title: "output-outside-workspace", description: "When a run starts: output resolves (symbolic links followed) outside the workspace. A run config may only write inside it; choose another folder on the command line (--out) or in a dialog." }
 } as const satisfies Record<string, DiagnosticCodeInfo>;
 
 export type RunConfigCode = keyof typeof RUN_CONFIG_CODES;
@@ -64,11 +66,24 @@ export interface RunConfigProbe {
     /** The first `length` bytes of the file at `path`, or undefined when it cannot be read. */
     head(path: string, length: number): Uint8Array | undefined;
     /**
-     * The GGUF header (metadata and tensor table; the tokenizer's arrays may be left out) of the model at `path`:
-     * undefined when the probe does not read headers, `{ unreadable }` with the reader's reason when it cannot.
-     * Without a header, the model's architecture and targets are not checked.
+     * The GGUF header (metadata and tensor table; the tokenizer's arrays may be left out) of the model at `path`, read
+     * through the load guard (gguf/openModelFile.ts), or why the guard refused the file. A probe that reads headers
+     * decides everything about the model (existence, GGUF, damage, architecture, targets) in the guard's words, so
+     * `lora-studio train` and run/start say what chat and export say; without it only existence and the magic bytes
+     * are checked.
      */
-    ggufHeader?(path: string): Pick<GgufFile, "kv" | "tensors"> | { unreadable: string } | undefined;
+    ggufHeader?(path: string): Pick<GgufFile, "kv" | "tensors"> | UnusableModel;
+}
+
+/** A model file the load guard refused: its message (the file, the byte, the cause) and what kind of problem it is. */
+export interface UnusableModel {
+    unreadable: string;
+    /**
+     * missing: no file there (ENOENT); unreadable: a folder, no permission, an I/O error; not-gguf: it does not start
+     * with "GGUF"; damaged: a GGUF whose header or tensor table is broken; not-a-base-model: a readable GGUF that is no
+     * base model (an adapter, no architecture).
+     */
+    cause: "missing" | "unreadable" | "not-gguf" | "damaged" | "not-a-base-model";
 }
 
 export interface ResolveRunConfigOptions {
@@ -181,6 +196,10 @@ function checkPaths(value: Record<string, unknown>, options: ResolveRunConfigOpt
         const probe = options.probe;
         if (!probe || field === "output") continue;
         const absolute = options.baseDir === undefined || isAbsolute(path) ? path : join(options.baseDir, path);
+        if (field === "model" && probe.ggufHeader) {
+            checkModelFile(absolute, value, probe.ggufHeader(absolute), options, add);
+            continue;
+        }
         const kind = probe.kind(absolute);
         if (kind === "missing") {
             const from = options.baseDir === undefined ? "" : ` (relative paths resolve against the config file's folder, ${options.baseDir})`;
@@ -190,23 +209,38 @@ function checkPaths(value: Record<string, unknown>, options: ResolveRunConfigOpt
         } else if (field === "model") {
             const head = probe.head(absolute, 4);
             const magic = head && head.length === 4 ? String.fromCharCode(...head) : "";
-            if (magic !== GGUF_MAGIC) {
-                add("RC202", [field], "value", `model: ${absolute} is not a GGUF model (it does not start with the bytes "GGUF"); convert it with llama.cpp's convert_hf_to_gguf.py or pick a .gguf file`);
-            } else {
-                checkModel(absolute, value, probe, options.forTraining === true, add);
-            }
+            if (magic !== GGUF_MAGIC) add("RC202", [field], "value", `model: ${absolute} is not a GGUF model (it does not start with the bytes "GGUF"); ${CONVERT_HINT}`);
         }
     }
 }
 
-/** The model's architecture (RC204) and, when it can be trained, the targets against its tensors (RC205-RC207). */
-function checkModel(absolute: string, config: Record<string, unknown>, probe: RunConfigProbe, forTraining: boolean, add: AddProblem): void {
-    const header = probe.ggufHeader?.(absolute);
-    if (!header) return;
+const CONVERT_HINT = "convert it with llama.cpp's convert_hf_to_gguf.py or pick a .gguf file";
+
+/**
+ * The model as the load guard saw it: missing or unreadable (RC201), not GGUF or damaged (RC202), not a base model
+ * (RC204), else its architecture and targets. The editor leaves out a damaged header (a download still under way);
+ * a run about to start refuses it.
+ */
+function checkModelFile(absolute: string, config: Record<string, unknown>, header: Pick<GgufFile, "kv" | "tensors"> | UnusableModel, options: ResolveRunConfigOptions, add: AddProblem): void {
     if ("unreadable" in header) {
-        if (forTraining) add("RC202", ["model"], "value", `model: ${absolute} cannot be read as a GGUF model: ${header.unreadable}`);
-        return;
+        const message = `model: ${header.unreadable}`;
+        switch (header.cause) {
+            case "missing": {
+                const from = options.baseDir === undefined ? "" : ` (relative paths resolve against the config file's folder, ${options.baseDir})`;
+                add("RC201", ["model"], "value", `${message}${from}`);
+                return;
+            }
+            case "unreadable": return add("RC201", ["model"], "value", message);
+            case "not-gguf": return add("RC202", ["model"], "value", `${message}; ${CONVERT_HINT}`);
+            case "damaged": return options.forTraining === true ? add("RC202", ["model"], "value", message) : undefined;
+            case "not-a-base-model": return add("RC204", ["model"], "value", message);
+        }
     }
+    checkModel(absolute, config, header, options.forTraining === true, add);
+}
+
+/** The model's architecture (RC204) and, when it can be trained, the targets against its tensors (RC205-RC207). */
+function checkModel(absolute: string, config: Record<string, unknown>, header: Pick<GgufFile, "kv" | "tensors">, forTraining: boolean, add: AddProblem): void {
     const trainability = checkTrainable(header);
     if (!trainability.trainable) {
         add("RC204", ["model"], "value", `model: ${absolute} cannot be trained: ${trainability.reason}`);

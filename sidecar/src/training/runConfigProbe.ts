@@ -1,38 +1,55 @@
 // node:fs behind the run-config resolution's probe (resolveRunConfig.ts), for the language server and the sidecar.
 // Sync on purpose: a config names three small paths at most, and the model's header is read without its tokenizer
-// arrays.
+// arrays. The model goes through the load guard (modelCheck.ts → gguf/openModelFile.ts), so its problems read as in
+// chat, eval and export.
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { GgufFormatError, type GgufFile } from "../gguf";
+import { GgufAccessError, ModelFileError, type GgufFile } from "../gguf";
 import { readModelHeader } from "./modelCheck";
-import type { RunConfigProbe } from "./resolveRunConfig";
+import type { RunConfigProbe, UnusableModel } from "./resolveRunConfig";
 
-type ProbedHeader = Pick<GgufFile, "kv" | "tensors"> | { unreadable: string };
+type ProbedHeader = Pick<GgufFile, "kv" | "tensors"> | UnusableModel;
+
+/** errno codes that mean "nothing there" (a relative path resolved against the wrong folder, a typo). */
+const MISSING_CODES = new Set(["ENOENT", "ENOTDIR"]);
+
+/** The guard's refusal as the probe reports it: its message, and the kind of problem for the diagnostic code. */
+function unusable(error: ModelFileError): UnusableModel {
+    const reason = error.reason;
+    if (reason === undefined) return { unreadable: error.message, cause: "not-a-base-model" };
+    if (reason instanceof GgufAccessError) return { unreadable: error.message, cause: MISSING_CODES.has(reason.code) ? "missing" : "unreadable" };
+    // Offset 0: not even the magic bytes are there (another format, an empty file).
+    return { unreadable: error.message, cause: reason.problem === "bad-magic" || reason.offset === 0 ? "not-gguf" : "damaged" };
+}
+
+function guardedHeader(path: string): ProbedHeader {
+    try {
+        const file = readModelHeader(path);
+        return { kv: file.kv, tensors: file.tensors };
+    } catch (error) {
+        if (error instanceof ModelFileError) return unusable(error);
+        throw error;
+    }
+}
 
 /**
- * Model headers by path, kept while the file's size and modification time stay the same: the language server
+ * Model headers by path, kept while the file's size, modification and change times stay the same: the language server
  * re-checks a config on every pause in typing, and a model's header still takes ~0.1 s to read.
  */
 const headerCache = new Map<string, { stamp: string; header: ProbedHeader }>();
 const HEADER_CACHE_ENTRIES = 16;
 
-function cachedModelHeader(path: string): ProbedHeader | undefined {
+function cachedModelHeader(path: string): ProbedHeader {
     let stamp: string;
     try {
         const st = statSync(path);
-        stamp = `${st.size}:${st.mtimeMs}`;
+        // ctime too: a chmod that makes an unreadable model readable changes no size or mtime.
+        stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     } catch {
-        return undefined; // RC201 reports a missing file
+        return guardedHeader(path); // nothing to key a cache entry on: the guard says what is wrong
     }
     const hit = headerCache.get(path);
     if (hit?.stamp === stamp) return hit.header;
-    let header: ProbedHeader;
-    try {
-        const file = readModelHeader(path);
-        header = { kv: file.kv, tensors: file.tensors };
-    } catch (error) {
-        const reason = error instanceof GgufFormatError ? error.message.replace(`${path}: `, "") : (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        header = { unreadable: reason };
-    }
+    const header = guardedHeader(path);
     if (headerCache.size >= HEADER_CACHE_ENTRIES) headerCache.delete(headerCache.keys().next().value!);
     headerCache.set(path, { stamp, header });
     return header;

@@ -14,8 +14,10 @@
 // after the last status write, so a terminal's `lora-studio train --resume` and the editor never both train it.
 
 import { freemem } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { OutOfMemoryError, type Engine } from "../engine";
+import { ModelFileError } from "../gguf";
+import { resolveRunOutput } from "../params/runOutput";
 import { describeOverLength, formatIssue, overLengthReport, PipelineError, prepareDatasetFiles, type PreparedDataset, type PreparedFiles, type VocabularyLoader } from "../pipeline";
 import type {
     LogLevel, MemoryAdjustment, OverLengthReport, RunCancelResult, RunCheckpointParams, RunFailedParams, RunFailure, RunFinishedParams,
@@ -106,7 +108,7 @@ export class TrainingRunService {
         let directory: RunDirectory | undefined;
         try {
             const file = request.configPath ?? "run/start config";
-            let { config, notes } = this.resolveConfig(request.config, file, request.configPath);
+            let { config, notes } = this.resolveConfig(request.config, file, request.configPath, this.outputRootFor(request));
             const prepared = await this.prepare(config);
             const preflight = await this.preflightMemory(config, prepared.prepared);
             if (preflight) config = { ...config, sequenceLength: preflight.sequenceLength, gradAccum: preflight.gradAccum };
@@ -127,7 +129,7 @@ export class TrainingRunService {
             // A start that never trained leaves nothing behind: its folder would block the same --out (12.9).
             directory?.discardCreated();
             this.abandon(claim, entry, error);
-            throw error;
+            throw refusalOf(error);
         }
     }
 
@@ -172,7 +174,7 @@ export class TrainingRunService {
         } catch (error) {
             directory?.releaseLock();
             this.abandon(claim, entry, error);
-            throw error;
+            throw refusalOf(error);
         }
     }
 
@@ -252,8 +254,33 @@ export class TrainingRunService {
         this.events.log("info", `run ${directory.runId}: ${finished ? "finished" : "stopped"} at step ${status.step} of ${planned} epochs; training to ${epochs} epochs`);
     }
 
+    /**
+     * Where a config's "output" must stay: the workspace; without one, the config file's folder. Undefined when the
+     * config does not choose the folder (runDirectory: the user chose it) or there is nothing to confine it to.
+     */
+    private outputRootFor(request: StartRequest): string | undefined {
+        if (request.runDirectory !== undefined) return undefined;
+        if (request.store) return request.store.workspaceRoot;
+        if (request.configPath !== undefined) return dirname(resolve(request.configPath));
+        const output = (request.config as { output?: unknown } | undefined)?.output;
+        if (output === undefined) return undefined;
+        throw new RunRefusedError(
+            "no-workspace", "the run config names an \"output\" folder, and with no workspace folder open and no config file there is nothing to confine it to",
+            "Open the workspace folder, or choose the run folder directly (run/start's runDirectory; lora-studio train --out DIR)."
+        );
+    }
+
+    /**
+     * The run folder the user chose directly, on the command line (--out) or in a folder dialog: not confined to the
+     * workspace, unlike a config's "output" (checked when the config was resolved).
+     */
+    private chosenRunFolder(requested: string): string {
+        const origin = this.deps.owner().kind === "terminal" ? "command-line" : "dialog";
+        return resolveRunOutput({ requested, origin, root: process.cwd() });
+    }
+
     private async createDirectory(request: StartRequest, config: ResolvedRunConfig, prepared: PreparedFiles, overLength: OverLengthReport | undefined): Promise<RunDirectory> {
-        const runDirectory = request.runDirectory ?? config.output;
+        const runDirectory = request.runDirectory !== undefined ? this.chosenRunFolder(request.runDirectory) : config.output;
         const options = {
             config, datasetSha256: prepared.datasetSha256, totalSteps: planSteps(prepared.prepared, config).totalSteps,
             owner: this.deps.owner(), heldHere: this.heldHere, ...(overLength ? { overLength } : {})
@@ -307,9 +334,11 @@ export class TrainingRunService {
      * The one run-config resolution, with the file checks a run needs: paths exist, the model is a GGUF the engine can
      * train, the targets are the model's. Problems that are not errors come back for the run log.
      */
-    private resolveConfig(raw: unknown, file: string, configPath: string | undefined): { config: ResolvedRunConfig; notes: RunConfigProblem[] } {
+    private resolveConfig(raw: unknown, file: string, configPath: string | undefined, outputRoot?: string): { config: ResolvedRunConfig; notes: RunConfigProblem[] } {
         const base = configPath === undefined ? { requireAbsolutePaths: true } : { baseDir: resolve(configPath, "..") };
-        return requireRunConfig({ value: raw }, file, { ...base, probe: this.deps.probe ?? nodeFileProbe, forTraining: true });
+        return requireRunConfig({ value: raw }, file, {
+            ...base, probe: this.deps.probe ?? nodeFileProbe, forTraining: true, ...(outputRoot === undefined ? {} : { outputRoot })
+        });
     }
 
     /** Said once per run, in its log (the extension's output channel, the CLI's stderr): not once per dataset line. */
@@ -458,6 +487,15 @@ export class TrainingRunService {
             if (last) this.finish(entry, last);
         });
     }
+}
+
+/**
+ * A model file the load guard refused after the config check (replaced or damaged meanwhile, or the quantized copy's
+ * source) is refused like one the check found: its message names the file, the byte and the cause.
+ */
+function refusalOf(error: unknown): unknown {
+    if (!(error instanceof ModelFileError)) return error;
+    return new RunRefusedError("invalid", error.message, "Pick a GGUF base model that is complete and readable (a download cut short is truncated; check the model path in the config).");
 }
 
 function lockedRefusal(error: RunLockedError): RunRefusedError {

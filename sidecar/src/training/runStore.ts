@@ -234,7 +234,9 @@ export class RunDirectory {
         for (const dir of [this.path, this.checkpointsDirectory]) {
             if (!existsSync(dir)) continue;
             for (const name of readdirSync(dir)) {
-                if (!name.startsWith(TEMP_PREFIX)) continue;
+                // ".tmp-…", and the GGUF writer's own temp beside one of ours (".<name>.<pid>.<time>.tmp", from the
+                // fingerprint stamped into a saved adapter before it is renamed into place).
+                if (!name.startsWith(TEMP_PREFIX) && !name.startsWith(`.${TEMP_PREFIX}`)) continue;
                 rmSync(join(dir, name), { recursive: true, force: true });
                 removed.push(dir === this.path ? name : join("checkpoints", name));
             }
@@ -366,7 +368,8 @@ export class RunDirectory {
 export class RunStore {
     readonly root: string;
 
-    constructor(workspaceRoot: string, private readonly clock: Clock = systemClock) {
+    /** `workspaceRoot`: the folder a run config's "output" must stay inside (params/runOutput.ts). */
+    constructor(readonly workspaceRoot: string, private readonly clock: Clock = systemClock) {
         this.root = join(workspaceRoot, RUNS_DIRECTORY);
     }
 

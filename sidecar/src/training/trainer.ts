@@ -19,9 +19,14 @@ import { packEpoch, packValidation, toMicroBatch, type MicroBatch, type Prepared
 import type { MetricRecord, RunFailure, RunProgressParams } from "../protocol/sidecar";
 import type { RunDirectory } from "./runStore";
 import type { MetricsWriter } from "./metricsLog";
+import { baseFingerprint, stampBaseFingerprint, type BaseFingerprint } from "../adapters/baseFingerprint";
+import { openModelFile } from "../gguf";
 import { warmupStepsFor, type ResolvedRunConfig } from "./config";
 import { trainingBasePath } from "./quantizedBase";
 import { translateCursor } from "./oomRecovery";
+
+/** The fingerprint needs the tensor table, not the tokenizer's arrays. */
+const HEADER_ARRAY_LIMIT = 4096;
 
 /** Where the next micro-batch comes from: row `row` of epoch `epoch`. Stored in checkpoints. */
 export interface DataCursor {
@@ -104,6 +109,8 @@ export class TrainingRun {
     private finalValLoss: number | undefined;
     private readonly validationBatches: MicroBatch[];
     private loop: Promise<TrainingOutcome> | undefined;
+    /** The base model's fingerprint, recorded in every adapter this run saves (adapters/baseFingerprint.ts). */
+    private fingerprint: BaseFingerprint | undefined;
 
     constructor(private readonly options: TrainingRunOptions) {
         const plan = planSteps(options.prepared, options.config);
@@ -121,6 +128,9 @@ export class TrainingRun {
     async start(): Promise<number> {
         const { engine, config, run } = this.options;
         const threads = config.threads > 0 ? config.threads : availableParallelism();
+        // The user's model, not the quantized cache copy training may load: chat, eval and export compare an adapter
+        // with the file the user names. Through the load guard, so a file damaged since the config check fails here.
+        this.fingerprint = baseFingerprint(openModelFile(config.model, { skipArraysOver: HEADER_ARRAY_LIMIT }));
         const basePath = await trainingBasePath(engine, config.model, config.quantizeBase);
         this.model = await engine.loadModel(basePath, { threads, nCtx: config.sequenceLength });
         try {
@@ -241,7 +251,7 @@ export class TrainingRun {
             // from exactly here, optimizer moments included.
             await this.checkpoint(metrics);
             metrics.close();
-            const adapterPath = await run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
+            const adapterPath = await this.saveAdapter(trainer);
             run.updateStatus({ state: "finished", step: this.step });
             return { kind: "finished", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
         } catch (error) {
@@ -302,14 +312,26 @@ export class TrainingRun {
         this.options.events?.onCheckpoint?.(this.step, path);
     }
 
+    /**
+     * adapter.gguf, atomically: the engine writes a temp file, the base's fingerprint is stamped into it, and only then
+     * is it renamed into place, so no adapter of this run is ever seen without the record of its base.
+     */
+    private async saveAdapter(trainer: Trainer): Promise<string> {
+        const fingerprint = this.fingerprint;
+        if (!fingerprint) throw new Error("TrainingRun.saveAdapter() before start()");
+        return this.options.run.commitAdapter(async (tmp) => {
+            await trainer.saveAdapter(tmp);
+            stampBaseFingerprint(tmp, fingerprint);
+        });
+    }
+
     private async stopCancelled(metrics: MetricsWriter): Promise<TrainingOutcome> {
         // The cursor only moves past a micro-batch the engine finished, and the engine's checkpoint holds the
         // gradients of a partly accumulated group (and the RNG state after it), so the cursor stays where it is:
         // moving it back to the group's start would train those micro-batches twice.
         await this.checkpoint(metrics);
         metrics.close();
-        const trainer = this.trainer!;
-        const adapterPath = await this.options.run.commitAdapter((tmp) => trainer.saveAdapter(tmp));
+        const adapterPath = await this.saveAdapter(this.trainer!);
         this.options.run.updateStatus({ state: "cancelled", step: this.step });
         return { kind: "cancelled", adapterPath, steps: this.step, finalTrainLoss: this.finalTrainLoss, ...this.valPart() };
     }

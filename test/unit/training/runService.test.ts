@@ -12,7 +12,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLevel, RunFailedParams, RunFinishedParams, RunMemoryAdjustedParams, TrainingConfig } from "../../../sidecar/src/protocol/sidecar";
 import { RunConfigError } from "../../../sidecar/src/training/config";
-import { writeGguf } from "../../../sidecar/src/gguf";
+import { openModelFile, readGguf, writeGguf } from "../../../sidecar/src/gguf";
+import { baseFingerprint, recordedFingerprint } from "../../../sidecar/src/adapters/baseFingerprint";
 import { resolveRunConfig } from "../../../sidecar/src/training/resolveRunConfig";
 import { nodeFileProbe } from "../../../sidecar/src/training/runConfigProbe";
 import { PipelineError } from "../../../sidecar/src/pipeline";
@@ -259,13 +260,15 @@ test("checkpointsToKeep prunes old checkpoints and never the one resume needs; r
     // What a kill -9 mid-write leaves: temp files beside the run's files and its checkpoints.
     writeFileSync(join(dir, ".tmp-status.json-99999-abcd"), "{");
     writeFileSync(join(dir, "checkpoints", ".tmp-step-00000099.ckpt-99999-abcd"), "partial");
+    // And the GGUF writer's temp beside an adapter being stamped with its base's fingerprint.
+    writeFileSync(join(dir, "..tmp-adapter.gguf-99999-abcd.99999.1700000000000.tmp"), "GGUF partial");
     const furtherEnd = h.nextEnd();
     const further = await h.service.resume({ runId: started.runId, store: h.store, epochs: 6 });
     assert.equal(further.fromStep, first.steps, "the newest checkpoint was there to resume from");
     await furtherEnd;
-    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith(".tmp-")), []);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith(".tmp-") || n.startsWith("..tmp-")), []);
     assert.deepEqual(readdirSync(join(dir, "checkpoints")).filter((n) => n.startsWith(".tmp-")), []);
-    assert.ok(h.logs.some((l) => /removed temp files a killed write left behind: \.tmp-status\.json-99999-abcd, checkpoints\/\.tmp-step-00000099\.ckpt-99999-abcd/.test(l.message)), JSON.stringify(h.logs));
+    assert.ok(h.logs.some((l) => /removed temp files a killed write left behind: \.\.tmp-adapter\.gguf-99999-abcd\.99999\.1700000000000\.tmp, \.tmp-status\.json-99999-abcd, checkpoints\/\.tmp-step-00000099\.ckpt-99999-abcd/.test(l.message)), JSON.stringify(h.logs));
     assert.equal(readdirSync(join(dir, "checkpoints")).length, 2);
 });
 
@@ -346,4 +349,46 @@ test("a target the model lacks: a warning in the editor, a refusal at start, wit
         return true;
     });
     assert.deepEqual(h.runs(), []);
+});
+
+test("every adapter a run saves records its base's fingerprint, finished and cancelled alike, with no temp file left", async () => {
+    const h = harness();
+    const expected = baseFingerprint(openModelFile(model, { skipArraysOver: 4096 }));
+    let ended = h.nextEnd();
+    await h.service.start({ config: h.config({ epochs: 1 }), store: h.store });
+    const finished = (await ended).finished!;
+    assert.deepEqual(recordedFingerprint(readGguf(finished.adapterPath)), expected);
+    ended = h.nextEnd();
+    const long = await h.service.start({ config: h.config({ epochs: 50 }), store: h.store });
+    const cancelled = await h.service.cancel(long.runId);
+    await ended;
+    assert.deepEqual(recordedFingerprint(readGguf(cancelled.adapterPath)), expected);
+    assert.deepEqual(readdirSync(long.runDirectory).filter((n) => n.includes("tmp")), []);
+});
+
+test("a config's output outside the workspace is refused on its field; a folder the user chose is not confined", async () => {
+    const h = harness();
+    const outside = mkdtempSync(join(root, "outside-"));
+    const refusedOutput = (e: unknown): boolean => {
+        assert.ok(e instanceof RunConfigError, String(e));
+        assert.deepEqual(e.problems.map((p) => [p.code, p.path]), [["RC208", ["output"]]]);
+        assert.match(e.message, /"output" is ".*outside-.*run", which resolves to .*, outside the workspace .*ws-/);
+        return true;
+    };
+    await assert.rejects(h.service.start({ config: h.config({ output: join(outside, "run") }), store: h.store }), refusedOutput);
+    // Without a workspace, a config file's folder confines it.
+    const configPath = join(h.workspace, "facts.lora.json");
+    await assert.rejects(h.service.start({ config: h.config({ output: "../outside-run" }), configPath }), refusedOutput);
+    assert.deepEqual(readdirSync(outside), [], "nothing was written there");
+    assert.equal(h.engine.loads, 0);
+
+    // The same folder chosen directly (--out, a dialog) is the user's choice.
+    let ended = h.nextEnd();
+    const chosen = await h.service.start({ config: h.config({ epochs: 1 }), runDirectory: join(outside, "run"), store: h.store });
+    assert.equal(chosen.runDirectory, join(outside, "run"));
+    assert.ok((await ended).finished);
+    ended = h.nextEnd();
+    const inside = await h.service.start({ config: h.config({ epochs: 1, output: join(h.workspace, "runs", "mine") }), store: h.store });
+    assert.equal(inside.runDirectory, join(h.workspace, "runs", "mine"));
+    assert.ok((await ended).finished);
 });

@@ -1,12 +1,13 @@
 // FAKE, by necessity: the unit tier loads no native code, so the run service's unit tests get this stand-in for the
 // engine (sidecar/src/engine). It keeps the contract the trainer relies on: an optimizer update every gradAccum
 // micro-batches, checkpoints that restore the step and the caller's data cursor, an adapter file, cancel within one
-// micro-batch. The loss is a made-up, falling number. Out-of-memory failures, failing loads and held loads can be
+// micro-batch. The loss is a made-up, falling number; the adapter is a real GGUF LoRA file with zero weights. Out-of-memory failures, failing loads and held loads can be
 // scripted. The real engine runs in the integration tier (test/integration/train-*.test.ts).
 import { readFileSync, writeFileSync } from "node:fs";
 import {
     EngineCancelledError, InvalidModelError, OutOfMemoryError, type Engine, type EngineModel, type MicroBatch, type OptimizerOptions, type StepResult, type Trainer
 } from "../../../../sidecar/src/engine";
+import { GgmlType, writeGguf } from "../../../../sidecar/src/gguf";
 
 export interface FakeEngineScript {
     /** Loads (1-based) that fail with OutOfMemoryError while nCtx is above this many tokens. */
@@ -106,8 +107,20 @@ class FakeTrainer implements Trainer {
         return {};
     }
 
+    /** A GGUF LoRA adapter with one zero pair (what the run saves, and stamps with its base's fingerprint, is real GGUF). */
     async saveAdapter(path: string): Promise<void> {
-        writeFileSync(path, `fake adapter after step ${this.step_}\n`);
+        writeGguf(path, {
+            kv: [
+                ["general.architecture", { type: "string", value: "llama" }],
+                ["general.type", { type: "string", value: "adapter" }],
+                ["adapter.type", { type: "string", value: "lora" }],
+                ["fake.step", { type: "u32", value: this.step_ }]
+            ],
+            tensors: [
+                { name: "blk.0.attn_q.weight.lora_a", dims: [16, 1], type: GgmlType.F32, data: new Uint8Array(16 * 4) },
+                { name: "blk.0.attn_q.weight.lora_b", dims: [1, 16], type: GgmlType.F32, data: new Uint8Array(16 * 4) }
+            ]
+        });
     }
 
     async saveCheckpoint(path: string, dataCursor: string): Promise<void> {
