@@ -200,7 +200,7 @@ export function startDatasetServer(connection: Connection): void {
 
     function publish(doc: DatasetDocument, diagnostics: Diagnostic[]): void {
         if (open.get(doc.uri) !== doc) return;
-        void connection.sendDiagnostics({ uri: doc.uri, version: doc.version ?? undefined, diagnostics });
+        void connection.sendDiagnostics({ uri: doc.uri, ...(doc.version !== null ? { version: doc.version } : {}), diagnostics });
     }
 
     /** The open document, or the file read from disk (cached until its mtime changes). */
@@ -235,9 +235,19 @@ export function startDatasetServer(connection: Connection): void {
         return fresh;
     }
 
+    /**
+     * On a first start the client can answer the initial configuration pull before it has read the user's settings
+     * file, and sends no change afterwards (seen in code-server on a fresh profile): the preview would then say "set
+     * loraStudio.baseModel" although it is set. Before saying so, read the settings again.
+     */
+    async function settingsIfNoModel(): Promise<void> {
+        if (!tokenizer.modelPath && canPullConfiguration) await reloadSettings();
+    }
+
     connection.onRequest(DatasetSummaryRequest.type, async ({ uri }) => {
         const doc = await documentFor(uri);
         const result = await doc.validate();
+        await settingsIfNoModel();
         // A tokenizer still loading (seconds, once) is worth waiting for: the preview would show no token lengths.
         if (tokenizer.loading && !tokenizer.counter && !tokenizer.error) await tokenizer.loading;
         const counter = tokenizer.counter;
@@ -254,6 +264,7 @@ export function startDatasetServer(connection: Connection): void {
     connection.onRequest(DatasetLinePreviewRequest.type, async ({ uri, line }) => {
         const doc = await documentFor(uri);
         await doc.validate();
+        await settingsIfNoModel();
         // Selecting a row right after the panel opens must not say "loading" for a tokenizer seconds from ready.
         if (tokenizer.loading && !tokenizer.counter && !tokenizer.error) await tokenizer.loading;
         const text = Number.isInteger(line) && line >= 0 && line < doc.buffer.lineCount ? doc.buffer.line(line) : undefined;

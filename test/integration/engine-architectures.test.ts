@@ -47,15 +47,17 @@ test("the native engine trains exactly the architectures of architectures.ts", (
 });
 
 describe("refusals", () => {
-    for (const kind of ["moe", "hybrid"] as const) {
-        test(`a tiny ${kind === "moe" ? "mixture-of-experts llama" : "hybrid Qwen3.5"} is refused with the reason, by the engine and by lora-studio train`, async (t) => {
+    const label = { moe: "mixture-of-experts llama", hybrid: "hybrid Qwen3.5", gemma4: "Gemma 4 (not yet proven)" } as const;
+    const because = { moe: /mixture-of-experts model \(4 experts\)/, hybrid: /'qwen35' is a recurrent or hybrid model/, gemma4: /'gemma4' is not trained yet: .*PyTorch reference/ } as const;
+    for (const kind of ["moe", "hybrid", "gemma4"] as const) {
+        test(`a tiny ${label[kind]} is refused with the reason, by the engine and by lora-studio train`, async (t) => {
             const engine = await engineOrSkip(t);
             if (!engine) return;
             const path = refusalFixturePath(kind);
             const expected = checkTrainable(readGguf(path));
             assert.equal(expected.trainable, false);
             if (expected.trainable) return;
-            assert.match(expected.reason, kind === "moe" ? /mixture-of-experts model \(4 experts\)/ : /'qwen35' is a recurrent or hybrid model/);
+            assert.match(expected.reason, because[kind]);
             await assert.rejects(engine.loadModel(path, { threads: 2, nCtx: 32 }), (err: Error & { code?: string }) => {
                 assert.equal(err.code, "UNSUPPORTED_ARCH");
                 assert.ok(err.message.includes(expected.reason), `engine: ${err.message}`);

@@ -22,7 +22,7 @@ import { archFixturePath } from "../oracle/fixtures";
  * facts from nothing and need a larger rate than QLoRA's usual 2e-4; short rows give more optimizer steps for the same
  * compute. Measured on llama (30 facts, 6 rows per epoch, 2 threads, loaded shared 2-core machine): 25 epochs → 26/30
  * exact, 32 → 30/30, 40 → 30/30; 40 keeps a margin against float differences between machines. The same recipe is used
- * for every family, so a family that needs another one would show here.
+ * for every family, except where LR_BY_ARCH says otherwise and why, so a family that needs another one shows here.
  */
 const SEQUENCE_LENGTH = 128;
 const EPOCHS = 40;
@@ -31,6 +31,12 @@ const ADAPTER: AdapterOptions = { rank: 16, alpha: 32, dropout: 0.05, seed: SEED
 const OPTIMIZER: Omit<OptimizerOptions, "totalSteps" | "warmupSteps"> = {
     lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradClip: 1, schedule: "cosine", gradAccum: 1
 };
+/**
+ * SmolLM3's tiny model at 2e-3 collapses onto one answer for every question ("a moth": 1/30 exact, measured in CI and
+ * here), as a random model with no RoPE on every fourth layer can at a rate this high; at 1e-3 it learns 30/30 in the
+ * same 40 epochs. A user would lower the rate the same way; the learning itself is what this test checks.
+ */
+const LR_BY_ARCH: Partial<Record<(typeof TRAINABLE_ARCHITECTURES)[number], number>> = { smollm3: 1e-3 };
 const WARMUP_RATIO = 0.03;
 const FACT_COUNT = 30;
 
@@ -58,7 +64,7 @@ for (const arch of TRAINABLE_ARCHITECTURES) {
             const model = await engine.loadModel(modelPath, { threads: 2, nCtx: SEQUENCE_LENGTH });
             const losses: number[] = [];
             try {
-                const trainer = await model.createTrainer(ADAPTER, { ...OPTIMIZER, totalSteps, warmupSteps: Math.round(WARMUP_RATIO * totalSteps) });
+                const trainer = await model.createTrainer(ADAPTER, { ...OPTIMIZER, lr: LR_BY_ARCH[arch] ?? OPTIMIZER.lr, totalSteps, warmupSteps: Math.round(WARMUP_RATIO * totalSteps) });
                 try {
                     for (const rows of epochs) {
                         for (const batch of rows) {

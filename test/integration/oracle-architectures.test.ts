@@ -7,7 +7,8 @@
 // - a 20-step AdamW loss curve follows PyTorch's within 1e-3;
 // - where the family has sliding-window layers, the reference with a merely causal mask disagrees with the engine by
 //   far more than the tolerance, so parity proves the window is applied (a causal-only mask cannot pass);
-// - stock node-llama-cpp loads the saved adapter and reproduces the engine's eval logits within 1e-3.
+// - stock node-llama-cpp loads the saved adapter and reproduces the engine's eval logits within 1e-3 beyond the gap that
+//   its fp16 GELU table alone makes on the base model (0 without GELU).
 // Metric as in oracle-grads: ||g_engine − g_ref||₂ / ||g_ref||₂ per tensor.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,12 +32,11 @@ const CURVE_ABS_TOL = 1e-3;
 const LOGIT_TOL = 1e-3;
 /**
  * Stock node-llama-cpp's CPU binary computes GELU through an fp16 lookup table; the engine computes it in f32 (patch
- * 0010, so that its gradients are those of the function it evaluates). On Gemma 2, whose post-norms rescale the FFN
- * output to the residual's scale, that table alone moves the logits by 4e-3 on the base model without any adapter
- * (measured: PyTorch with f32 GELU vs stock node-llama-cpp, 4.1e-3 at 12 tokens, 5.9e-3 at 30), so the interop bound
- * there is 1e-2; Gemma and Gemma 3 stay within 1e-3 (1.0e-4 and 6.7e-4 measured).
+ * 0010, so that its gradients are those of the function it evaluates). On the GeGLU families that table alone moves the
+ * base model's logits (measured on Gemma 2, whose post-norms rescale the FFN output: 4e-3 at 12 tokens, 5.9e-3 at 30).
+ * So the interop test measures that base-model gap first, with the adapter still zero, and allows the trained adapter
+ * LOGIT_TOL beyond it: on the families without GELU the gap is 0 and the bound is LOGIT_TOL itself.
  */
-const LOGIT_TOL_BY_ARCH: Partial<Record<TrainableArch, number>> = { gemma2: 1e-2 };
 /** A causal-only mask must miss by at least this much on a sliding-window family (measured: see the test's diagnostics). */
 const WRONG_MASK_MIN = 1e-2;
 const SEQUENCE_LENGTH = 80;
@@ -133,14 +133,10 @@ for (const arch of ARCHS) {
             });
         });
 
-        const logitTol = LOGIT_TOL_BY_ARCH[arch] ?? LOGIT_TOL;
-        test(`stock node-llama-cpp loads the saved adapter and reproduces the engine's logits (≤ ${logitTol})`, async (t) => {
+        test(`stock node-llama-cpp loads the saved adapter and reproduces the engine's logits (≤ ${LOGIT_TOL} beyond the base model's GELU-table gap)`, async (t) => {
             const engine = await engineOrSkip(t);
             if (!engine) return;
             await withTrainer(engine, async (trainer) => {
-                for (let s = 0; s < 10; s++) await trainer.step(batches[s % batches.length]!);
-                const adapterPath = join(dir, `interop-${arch}.gguf`);
-                await trainer.saveAdapter(adapterPath);
                 // One whole sequence of the first micro-batch.
                 const b = batches[0]!;
                 const n = b.seqIds.findIndex((s) => s !== b.seqIds[0]);
@@ -150,13 +146,19 @@ for (const arch of ARCHS) {
                 // The last 8 rows (the answer and its end-of-turn token among them): every row costs a vocabulary of
                 // logits on both sides, and a wrong layer would show in every row.
                 const rows = tokens.map((_, i) => i).slice(-8);
+                // Before any step the adapter's B is zero: these are the base model's logits, as the engine computes them.
+                const oursBase = (await trainer.evalLogits(single)).slice(rows[0]! * nVocab);
+                const base = await stockLogits(stock!, tokens, nVocab, { rows });
+                const baseGap = maxAbsDiff(oursBase, base);
+                for (let s = 0; s < 10; s++) await trainer.step(batches[s % batches.length]!);
+                const adapterPath = join(dir, `interop-${arch}.gguf`);
+                await trainer.saveAdapter(adapterPath);
                 const ours = (await trainer.evalLogits(single)).slice(rows[0]! * nVocab);
                 const theirs = await stockLogits(stock!, tokens, nVocab, { loraPath: adapterPath, rows });
-                const base = await stockLogits(stock!, tokens, nVocab, { rows });
                 assert.ok(maxAbsDiff(base, theirs) > 1e-2, "the adapter changes the logits, so the comparison is not vacuous");
                 const d = maxAbsDiff(ours, theirs);
-                t.diagnostic(`max |engine - stock node-llama-cpp| = ${d.toExponential(3)} over the last ${rows.length} of ${tokens.length} tokens`);
-                assert.ok(d <= logitTol, `engine vs stock node-llama-cpp: ${d}`);
+                t.diagnostic(`max |engine - stock node-llama-cpp| = ${d.toExponential(3)} with the adapter, ${baseGap.toExponential(3)} on the base model, over the last ${rows.length} of ${tokens.length} tokens`);
+                assert.ok(d <= baseGap + LOGIT_TOL, `engine vs stock node-llama-cpp: ${d} with the adapter, ${baseGap} without`);
             });
         });
     });

@@ -41,7 +41,11 @@ export function archFixturePath(arch: TinyModelArch, quant: TinyModelQuant = "f3
     return fixturePath(arch === "llama" ? `tiny-${quant}.gguf` : `tiny-${arch}-${quant}.gguf`);
 }
 
-/** The refusal fixtures: a Mixtral-style mixture-of-experts llama, and Qwen3.5's hybrid (gated delta net) stack. */
-export function refusalFixturePath(kind: "moe" | "hybrid"): string {
-    return fixturePath(kind === "moe" ? "tiny-llama-moe-f32.gguf" : "tiny-qwen35-f32.gguf");
+/**
+ * The refusal fixtures: a Mixtral-style mixture-of-experts llama, Qwen3.5's hybrid (gated delta net) stack, and Gemma 4
+ * (dense), which llama.cpp runs but the engine does not yet train.
+ */
+export type RefusalKind = "moe" | "hybrid" | "gemma4";
+export function refusalFixturePath(kind: RefusalKind): string {
+    return fixturePath({ moe: "tiny-llama-moe-f32.gguf", hybrid: "tiny-qwen35-f32.gguf", gemma4: "tiny-gemma4-f32.gguf" }[kind]);
 }

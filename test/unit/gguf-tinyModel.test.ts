@@ -126,10 +126,10 @@ test("family tokens are renamed in the bundled relative's vocabulary: Gemma's tu
 });
 
 test("unknown architectures and impossible combinations are refused, naming the field", async () => {
-    assert.throws(() => makeTinyModel({ out: join(dir, "x.gguf"), arch: "falcon" as TinyModelArch }), /unknown arch 'falcon'; known: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3, qwen35/);
+    assert.throws(() => makeTinyModel({ out: join(dir, "x.gguf"), arch: "falcon" as TinyModelArch }), /unknown arch 'falcon'; known: llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3, gemma4, qwen35/);
     assert.throws(() => makeTinyModel({ out: join(dir, "x.gguf"), arch: "gemma2", tiedEmbeddings: false }), /'gemma2' has no output.weight/);
     assert.throws(() => makeTinyModel({ out: join(dir, "x.gguf"), arch: "qwen3", experts: { count: 4, used: 2 } }), /experts are written for arch 'llama' only/);
     await assert.rejects(makeTinyModelCommand.run(["--out", join(dir, "x.gguf"), "--arch", "falcon"]), (err: Error) =>
         err instanceof UsageError && err.message.includes("--arch 'falcon'") && err.message.includes("gemma3, smollm3, mistral3"));
-    assert.match(makeTinyModelCommand.usage, /--arch NAME +llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3, qwen35/);
+    assert.match(makeTinyModelCommand.usage, /--arch NAME +llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3, gemma4, qwen35/);
 });

@@ -1,6 +1,7 @@
 #include "addon_model.h"
 
 #include "addon_trainer.h"
+#include "addon_error.h"
 #include "addon_worker.h"
 #include "engine_trainer.h"
 

@@ -3,11 +3,12 @@
 // Engine errors reject the promise with an Error carrying their `code`.
 #pragma once
 
-#include "engine_error.h"
+#include "addon_error.h"
 
 #include <napi.h>
 
 #include <functional>
+#include <new>
 #include <string>
 
 class AddonWorker : public Napi::AsyncWorker {
@@ -37,6 +38,9 @@ protected:
         } catch (const engine_error & e) {
             code = e.code;
             SetError(e.what());
+        } catch (const std::bad_alloc & e) {
+            code = ENGINE_ERR_OUT_OF_MEMORY; // a host allocation of the engine itself (adapter copies, batches)
+            SetError(std::string("out of host memory: ") + e.what());
         } catch (const std::exception & e) {
             code = ENGINE_ERR_INTERNAL;
             SetError(std::string("internal engine error: ") + e.what());

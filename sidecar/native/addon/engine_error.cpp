@@ -5,12 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-Napi::Error engine_error_to_js(Napi::Env env, const char * code, const std::string & message) {
-    Napi::Error err = Napi::Error::New(env, message);
-    err.Value().Set("code", Napi::String::New(env, code));
-    return err;
-}
-
 // llama.cpp reports why a load or an allocation failed only through its log. Keep the last warning and
 // error lines of the calling thread so the error thrown to JavaScript can say why.
 static thread_local std::string g_log_tail;

@@ -1,8 +1,7 @@
-// Errors of the engine addon. Every failure reaches JavaScript as an Error with a stable `code`
-// (mapped to typed classes in sidecar/src/engine/errors.ts); nothing here may exit or abort.
+// Errors of the engine layer (plain C++, no N-API). Every failure carries a stable `code`, which the N-API layer
+// (addon_error.h) turns into a JavaScript Error mapped to typed classes in sidecar/src/engine/errors.ts; nothing here
+// may exit or abort.
 #pragma once
-
-#include <napi.h>
 
 #include <stdexcept>
 #include <string>
@@ -20,14 +19,13 @@
 #define ENGINE_ERR_IO                 "IO_ERROR"
 #define ENGINE_ERR_INVALID_CHECKPOINT "INVALID_CHECKPOINT"
 #define ENGINE_ERR_INTERNAL           "INTERNAL"
+#define ENGINE_ERR_OUT_OF_MEMORY      "OUT_OF_MEMORY" // a buffer could not be allocated (patch 0011, or std::bad_alloc)
 
 // Thrown by engine code (on any thread); converted to a JS error by the N-API layer.
 struct engine_error : std::runtime_error {
     std::string code;
     engine_error(const char * code, const std::string & message) : std::runtime_error(message), code(code) {}
 };
-
-Napi::Error engine_error_to_js(Napi::Env env, const char * code, const std::string & message);
 
 // The last warning/error lines llama.cpp logged on this thread, appended to messages as a diagnosis.
 std::string engine_log_tail_take();

@@ -50,6 +50,11 @@ std::string engine_arch_refusal(const std::string & arch, int64_t n_expert) {
         return "architecture '" + arch + "' here is a mixture-of-experts model (" + std::to_string(n_expert) + " experts), whose "
                "expert layers (MUL_MAT_ID) have no backward pass; " + supported + " (dense models only)";
     }
+    // Same list and words as NOT_YET_PROVEN in sidecar/src/engine/architectures.ts.
+    if (arch == "gemma4") {
+        return "architecture 'gemma4' is not trained yet: its per-layer embeddings, shared-KV layers and proportional RoPE are "
+               "not yet proven against the PyTorch reference; " + supported;
+    }
     const auto & archs = engine_trainable_archs();
     if (std::find(archs.begin(), archs.end(), arch) == archs.end()) {
         return "architecture '" + arch + "' cannot be trained; " + supported;
@@ -243,6 +248,9 @@ engine_model * engine_model_load(const std::string & path, int32_t n_threads, in
     llama_model * model = llama_model_load_from_file(path.c_str(), mparams);
     if (!model) {
         const std::string why = engine_log_tail_take();
+        if (llama_last_failure_was_out_of_memory()) {
+            throw engine_error(ENGINE_ERR_OUT_OF_MEMORY, "out of memory loading '" + path + "'" + (why.empty() ? "" : ": " + why));
+        }
         throw engine_error(ENGINE_ERR_INVALID_MODEL, "llama.cpp could not load '" + path + "'" + (why.empty() ? "" : ": " + why));
     }
 

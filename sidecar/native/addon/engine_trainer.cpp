@@ -2,6 +2,8 @@
 
 #include "engine_error.h"
 #include "engine_model.h"
+#include "engine_file.h"
+#include "engine_optimizer.h"
 
 #include "ggml.h"
 #include "ggml-backend.h"
@@ -152,7 +154,8 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
     engine_log_tail_take();
     trainer->ctx = llama_init_from_model(model->model, cparams);
     if (!trainer->ctx) {
-        throw engine_error(ENGINE_ERR_INTERNAL, "could not create the training context: " + engine_log_tail_take());
+        throw engine_error(llama_last_failure_was_out_of_memory() ? ENGINE_ERR_OUT_OF_MEMORY : ENGINE_ERR_INTERNAL,
+                "could not create the training context: " + engine_log_tail_take());
     }
     llama_set_abort_callback(trainer->ctx, abort_if_cancelled, trainer.get());
 
@@ -160,12 +163,14 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
     if (!trainer->adapter) {
         const std::string why = engine_log_tail_take();
         llama_free(trainer->ctx);
-        throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "could not create the LoRA adapter: " + why);
+        throw engine_error(llama_last_failure_was_out_of_memory() ? ENGINE_ERR_OUT_OF_MEMORY : ENGINE_ERR_INVALID_ARGUMENT,
+                "could not create the LoRA adapter: " + why);
     }
-    if (llama_lora_train_init(trainer->ctx, trainer->adapter) != 0) {
+    const int32_t init_rc = llama_lora_train_init(trainer->ctx, trainer->adapter);
+    if (init_rc != 0) {
         const std::string why = engine_log_tail_take();
         engine_trainer_free(trainer.release());
-        throw engine_error(ENGINE_ERR_INTERNAL, "could not prepare the context for training: " + why);
+        throw engine_error(init_rc == -10 ? ENGINE_ERR_OUT_OF_MEMORY : ENGINE_ERR_INTERNAL, "could not prepare the context for training: " + why);
     }
 
     for (int32_t i = 0; i < llama_adapter_lora_n_tensors(trainer->adapter); ++i) {
@@ -296,7 +301,10 @@ static double run_eval(engine_trainer * trainer, const engine_batch & batch, boo
             throw engine_error(ENGINE_ERR_CANCELLED, "training was cancelled");
         }
         const std::string why = engine_log_tail_take();
-        throw engine_error(rc == -9 || rc == -8 ? ENGINE_ERR_INTERNAL : ENGINE_ERR_INVALID_BATCH,
+        if (rc == -8) { // the training graph's buffers could not be allocated (patch 0011)
+            throw engine_error(ENGINE_ERR_OUT_OF_MEMORY, "out of memory for a micro-batch of " + std::to_string(n) + " tokens" + (why.empty() ? "" : ": " + why));
+        }
+        throw engine_error(rc == -9 ? ENGINE_ERR_INTERNAL : ENGINE_ERR_INVALID_BATCH,
                 "llama.cpp rejected the micro-batch (code " + std::to_string(rc) + ")" + (why.empty() ? "" : ": " + why));
     }
     return loss;
@@ -308,59 +316,19 @@ static void throw_if_cancelled(engine_trainer * trainer) {
     }
 }
 
-double engine_lr_at(const engine_optimizer_options & opt, int64_t step) {
-    if (step < opt.warmup_steps) {
-        return opt.lr * (double) (step + 1) / (double) opt.warmup_steps;
-    }
-    const double span     = (double) std::max<int64_t>(1, opt.total_steps - opt.warmup_steps);
-    const double progress = std::min(1.0, (double) (step - opt.warmup_steps) / span);
-    if (opt.schedule == "cosine") {
-        return opt.lr * 0.5 * (1.0 + std::cos(M_PI * progress));
-    }
-    if (opt.schedule == "linear") {
-        return opt.lr * (1.0 - progress);
-    }
-    return opt.lr;
-}
-
-// AdamW as torch.optim.AdamW (decoupled weight decay, bias-corrected moments) after
-// torch.nn.utils.clip_grad_norm_ over all adapter tensors. Returns the norm before clipping.
+// One optimizer update from the accumulated gradients (engine_optimizer.cpp), then the new values go to the backend.
 static double apply_update(engine_trainer * trainer, double lr) {
-    double sum_sq = 0.0;
-    for (const auto & p : trainer->params) {
-        for (float g : p.acc) {
-            sum_sq += (double) g*g;
-        }
-    }
-    const double norm = std::sqrt(sum_sq);
-    if (!std::isfinite(norm)) {
+    double norm = 0.0;
+    try {
+        norm = engine_adamw_update(trainer->params, trainer->opt, trainer->optimizer_step + 1, lr);
+    } catch (const engine_error &) {
         trainer->diverged = true;
-        throw engine_error(ENGINE_ERR_NON_FINITE, "the gradient norm is not finite at optimizer step " + std::to_string(trainer->optimizer_step + 1) +
-                "; training stopped without applying the update");
+        throw;
     }
-    const auto & o = trainer->opt;
-    const float clip = o.grad_clip > 0.0 ? (float) std::min(1.0, o.grad_clip/(norm + 1e-6)) : 1.0f;
-    const int64_t t = trainer->optimizer_step + 1;
-    const float b1 = (float) o.beta1, b2 = (float) o.beta2, eps = (float) o.eps;
-    const float bias1 = 1.0f - std::pow(b1, (float) t);
-    const float bias2_sqrt = std::sqrt(1.0f - std::pow(b2, (float) t));
-    const float step_size = (float) lr / bias1;
-    const float decay = 1.0f - (float) (lr*o.weight_decay);
-
     for (auto & p : trainer->params) {
-        const size_t n = p.value.size();
-        for (size_t j = 0; j < n; ++j) {
-            const float g = p.acc[j]*clip;
-            p.value[j] *= decay;
-            p.m[j] = b1*p.m[j] + (1.0f - b1)*g;
-            p.v[j] = b2*p.v[j] + (1.0f - b2)*g*g;
-            const float denom = std::sqrt(p.v[j])/bias2_sqrt + eps;
-            p.value[j] -= step_size*p.m[j]/denom;
-        }
-        ggml_backend_tensor_set(p.tensor, p.value.data(), 0, n*sizeof(float));
-        std::fill(p.acc.begin(), p.acc.end(), 0.0f);
+        ggml_backend_tensor_set(p.tensor, p.value.data(), 0, p.value.size()*sizeof(float));
     }
-    trainer->optimizer_step = t;
+    trainer->optimizer_step++;
     trainer->micro_in_accum = 0;
     return norm;
 }
@@ -433,16 +401,7 @@ double engine_trainer_compute_gradients(engine_trainer * trainer, const engine_b
     return run_eval(trainer, batch, true, nullptr, &n_labels);
 }
 
-static void rename_into_place(const std::string & tmp_path, const std::string & path) {
-    std::error_code ec;
-    std::filesystem::rename(tmp_path, path, ec);
-    if (ec) {
-        std::remove(tmp_path.c_str());
-        throw engine_error(ENGINE_ERR_IO, "could not write '" + path + "': " + ec.message());
-    }
-}
-
-static void throw_if_diverged(const engine_trainer * trainer, const std::string & path) {
+void engine_trainer_check_not_diverged(const engine_trainer * trainer, const std::string & path) {
     if (trainer->diverged) {
         throw engine_error(ENGINE_ERR_NON_FINITE, "training diverged (non-finite loss or gradient); refusing to write '" + path +
                 "'. Load a checkpoint or start again with a lower learning rate");
@@ -450,7 +409,7 @@ static void throw_if_diverged(const engine_trainer * trainer, const std::string 
 }
 
 void engine_trainer_save_adapter(engine_trainer * trainer, const std::string & path) {
-    throw_if_diverged(trainer, path);
+    engine_trainer_check_not_diverged(trainer, path);
     for (const auto & p : trainer->params) {
         for (float x : p.value) {
             if (!std::isfinite(x)) {
@@ -464,170 +423,7 @@ void engine_trainer_save_adapter(engine_trainer * trainer, const std::string & p
         std::remove(tmp_path.c_str());
         throw engine_error(ENGINE_ERR_IO, "could not write the adapter '" + path + "': " + engine_log_tail_take());
     }
-    rename_into_place(tmp_path, path);
-}
-
-//
-// Checkpoint file, little-endian (llm.c style: magic number and version first):
-//   u32 magic 'LSCK', u32 version,
-//   u64 optimizer_step, u32 micro_in_accum, u64 rng_state, u32 cursor_len, cursor bytes, u32 n_tensors,
-//   per tensor: u32 name_len, name, u32 n_dims, i64 shape[n_dims], f32 value[n], f32 m[n], f32 v[n], f32 acc[n]
-//   u64 FNV-1a hash of every preceding byte
-//
-static const uint32_t CHECKPOINT_MAGIC   = 0x4B43534C; // "LSCK"
-static const uint32_t CHECKPOINT_VERSION = 1;
-
-static uint64_t fnv1a(const std::string & bytes) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : bytes) {
-        h = (h ^ c) * 0x100000001b3ull;
-    }
-    return h;
-}
-
-template <typename T> static void put(std::string & out, const T & v) {
-    out.append(reinterpret_cast<const char *>(&v), sizeof(T));
-}
-
-static void put_floats(std::string & out, const std::vector<float> & v) {
-    out.append(reinterpret_cast<const char *>(v.data()), v.size()*sizeof(float));
-}
-
-void engine_trainer_save_checkpoint(engine_trainer * trainer, const std::string & path, const std::string & data_cursor) {
-    throw_if_diverged(trainer, path);
-    std::string out;
-    put(out, CHECKPOINT_MAGIC);
-    put(out, CHECKPOINT_VERSION);
-    put(out, (uint64_t) trainer->optimizer_step);
-    put(out, (uint32_t) trainer->micro_in_accum);
-    put(out, trainer->rng_state);
-    put(out, (uint32_t) data_cursor.size());
-    out += data_cursor;
-    put(out, (uint32_t) trainer->params.size());
-    for (const auto & p : trainer->params) {
-        put(out, (uint32_t) p.name.size());
-        out += p.name;
-        put(out, (uint32_t) p.shape.size());
-        for (int64_t d : p.shape) {
-            put(out, d);
-        }
-        put_floats(out, p.value);
-        put_floats(out, p.m);
-        put_floats(out, p.v);
-        put_floats(out, p.acc);
-    }
-    put(out, fnv1a(out));
-
-    const std::string tmp_path = path + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream f(tmp_path, std::ios::binary | std::ios::trunc);
-        f.write(out.data(), (std::streamsize) out.size());
-        f.flush();
-        if (!f) {
-            std::remove(tmp_path.c_str());
-            throw engine_error(ENGINE_ERR_IO, "could not write the checkpoint '" + path + "'");
-        }
-    }
-    rename_into_place(tmp_path, path);
-}
-
-struct checkpoint_reader {
-    const std::string & bytes;
-    const std::string & path;
-    size_t pos = 0;
-
-    void need(size_t n) {
-        if (pos + n > bytes.size()) {
-            throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "checkpoint '" + path + "' is truncated at byte " + std::to_string(pos));
-        }
-    }
-    template <typename T> T get() {
-        need(sizeof(T));
-        T v;
-        std::memcpy(&v, bytes.data() + pos, sizeof(T));
-        pos += sizeof(T);
-        return v;
-    }
-    std::string get_str(size_t n) {
-        need(n);
-        std::string s = bytes.substr(pos, n);
-        pos += n;
-        return s;
-    }
-    void get_floats(std::vector<float> & v) {
-        need(v.size()*sizeof(float));
-        std::memcpy(v.data(), bytes.data() + pos, v.size()*sizeof(float));
-        pos += v.size()*sizeof(float);
-    }
-};
-
-std::string engine_trainer_load_checkpoint(engine_trainer * trainer, const std::string & path) {
-    std::string bytes;
-    {
-        std::ifstream f(path, std::ios::binary);
-        if (!f) {
-            throw engine_error(ENGINE_ERR_IO, "cannot read checkpoint '" + path + "'");
-        }
-        bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    }
-    if (bytes.size() < 16) {
-        throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "checkpoint '" + path + "' is truncated");
-    }
-    uint64_t stored_hash;
-    std::memcpy(&stored_hash, bytes.data() + bytes.size() - 8, 8);
-    const std::string body = bytes.substr(0, bytes.size() - 8);
-    checkpoint_reader r { body, path };
-    if (r.get<uint32_t>() != CHECKPOINT_MAGIC) {
-        throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "'" + path + "' is not a LoRA Studio checkpoint (bad magic number)");
-    }
-    const uint32_t version = r.get<uint32_t>();
-    if (version != CHECKPOINT_VERSION) {
-        throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "checkpoint '" + path + "' has format version " + std::to_string(version) +
-                ", this engine reads version " + std::to_string(CHECKPOINT_VERSION));
-    }
-    if (fnv1a(body) != stored_hash) {
-        throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "checkpoint '" + path + "' is corrupt (checksum mismatch)");
-    }
-    const uint64_t step   = r.get<uint64_t>();
-    const uint32_t micro  = r.get<uint32_t>();
-    const uint64_t rng    = r.get<uint64_t>();
-    const std::string cursor = r.get_str(r.get<uint32_t>());
-    const uint32_t n_tensors = r.get<uint32_t>();
-    if (n_tensors != trainer->params.size()) {
-        throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "checkpoint '" + path + "' has " + std::to_string(n_tensors) +
-                " adapter tensors, this trainer has " + std::to_string(trainer->params.size()) + " (different target modules?)");
-    }
-    // read everything into copies first: a bad checkpoint must leave the trainer untouched
-    std::vector<engine_param> loaded = trainer->params;
-    for (auto & p : loaded) {
-        const std::string name = r.get_str(r.get<uint32_t>());
-        const uint32_t n_dims = r.get<uint32_t>();
-        std::vector<int64_t> shape;
-        for (uint32_t d = 0; d < n_dims; ++d) {
-            shape.push_back(r.get<int64_t>());
-        }
-        if (name != p.name || shape != p.shape) {
-            throw engine_error(ENGINE_ERR_INVALID_CHECKPOINT, "checkpoint '" + path + "' tensor '" + name + "' does not match the trainer's '" +
-                    p.name + "' (different rank or model?)");
-        }
-        r.get_floats(p.value);
-        r.get_floats(p.m);
-        r.get_floats(p.v);
-        r.get_floats(p.acc);
-    }
-    for (size_t i = 0; i < loaded.size(); ++i) {
-        auto & p = trainer->params[i];
-        p.value = std::move(loaded[i].value);
-        p.m     = std::move(loaded[i].m);
-        p.v     = std::move(loaded[i].v);
-        p.acc   = std::move(loaded[i].acc);
-        ggml_backend_tensor_set(p.tensor, p.value.data(), 0, p.value.size()*sizeof(float));
-    }
-    trainer->optimizer_step = (int64_t) step;
-    trainer->micro_in_accum = (int32_t) micro;
-    trainer->rng_state      = rng;
-    trainer->diverged       = false;
-    return cursor;
+    engine_rename_into_place(tmp_path, path);
 }
 
 uint64_t engine_trainer_bytes(const engine_trainer * trainer) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "engine_model.h"
+#include "engine_optimizer.h"
 
 #include <atomic>
 #include <cstdint>
@@ -29,19 +30,6 @@ struct engine_adapter_options {
     uint64_t                 seed    = 0;
 };
 
-struct engine_optimizer_options {
-    double      lr           = 1e-4;
-    double      beta1        = 0.9;
-    double      beta2        = 0.999;
-    double      eps          = 1e-8;
-    double      weight_decay = 0.0;
-    double      grad_clip    = 0.0; // 0 = off
-    std::string schedule     = "constant"; // cosine | linear | constant
-    int64_t     warmup_steps = 0;
-    int64_t     total_steps  = 1;
-    int32_t     grad_accum   = 1;
-};
-
 struct engine_step_result {
     double  loss           = 0.0;
     double  grad_norm      = -1.0; // < 0: no optimizer step this call
@@ -50,16 +38,6 @@ struct engine_step_result {
     int64_t optimizer_step = 0;
     double  lr             = 0.0;
     bool    applied_update = false;
-};
-
-struct engine_param {
-    std::string          name;  // GGUF adapter tensor name, e.g. blk.0.attn_q.weight.lora_a
-    std::vector<int64_t> shape; // numpy order (row-major): [ne1, ne0]
-    struct ggml_tensor * tensor = nullptr;
-    std::vector<float>   value; // host copy of the tensor
-    std::vector<float>   m, v;  // AdamW moments
-    std::vector<float>   acc;   // gradient accumulated over the micro-batches of the current optimizer step
-    std::vector<float>   grad;  // scratch: gradient of the last micro-batch
 };
 
 // Nodes of the last evaluated graph that the ggml scheduler placed on one backend ("CUDA0", "CPU"), or, in
@@ -95,10 +73,10 @@ double             engine_trainer_eval_loss(engine_trainer * trainer, const engi
 std::vector<float> engine_trainer_eval_logits(engine_trainer * trainer, const engine_batch & batch);
 double             engine_trainer_compute_gradients(engine_trainer * trainer, const engine_batch & batch); // into params[i].grad
 
-// The learning rate of update number `step` (0-based): linear warmup over warmup_steps, then the schedule.
-double engine_lr_at(const engine_optimizer_options & opt, int64_t step);
-
 void        engine_trainer_save_adapter(engine_trainer * trainer, const std::string & path);
+// Throws NON_FINITE (naming path) once training diverged: nothing may be saved from a diverged state.
+void        engine_trainer_check_not_diverged(const engine_trainer * trainer, const std::string & path);
+// engine_checkpoint.cpp: the checkpoint format
 void        engine_trainer_save_checkpoint(engine_trainer * trainer, const std::string & path, const std::string & data_cursor);
 std::string engine_trainer_load_checkpoint(engine_trainer * trainer, const std::string & path); // returns the data cursor
 uint64_t    engine_trainer_bytes(const engine_trainer * trainer);

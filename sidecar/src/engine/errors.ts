@@ -54,15 +54,12 @@ export class EngineDisposedError extends EngineError {}
 export class CheckpointError extends EngineError {}
 
 /**
- * An allocation failed: host memory, or VRAM on CUDA. The addon has no code of its own for it: llama.cpp returns
- * -8 ("failed to allocate the training graph") or a failed status from the graph, C++ throws std::bad_alloc, and
- * the addon reports those as INTERNAL with llama.cpp's last log lines appended. toEngineError recognizes them by
- * that text (OUT_OF_MEMORY_TEXT) so the trainer can retry with a smaller micro-batch.
+ * An allocation failed: host memory, or VRAM on CUDA. The addon reports it with its own code: llama.cpp says so through
+ * its C API (patch 0011: llama_last_failure_was_out_of_memory, llama_lora_train_init's -10, llama_lora_train_eval's -8)
+ * and a std::bad_alloc in the engine's own code is caught by type, so the trainer can retry with a smaller micro-batch
+ * without reading log text.
  */
 export class OutOfMemoryError extends EngineError {}
-
-/** What llama.cpp, ggml-cuda and the C++ runtime write when an allocation fails. */
-export const OUT_OF_MEMORY_TEXT = /out of memory|failed to allocate|bad_alloc|cudaMalloc failed|unable to allocate|\(code -8\)/i;
 
 const classOf: Record<EngineErrorCode, new (code: EngineErrorCode, message: string) => EngineError> = {
     ENGINE_UNAVAILABLE: EngineError,
@@ -87,6 +84,5 @@ export function toEngineError(err: unknown): EngineError {
     const message = typeof e?.message === "string" ? e.message : String(err);
     const code = typeof e?.code === "string" && e.code in classOf ? (e.code as EngineErrorCode) : "INTERNAL";
     if (code === "CANCELLED") return new EngineCancelledError(message);
-    if ((code === "INTERNAL" || code === "IO_ERROR") && OUT_OF_MEMORY_TEXT.test(message)) return new OutOfMemoryError("OUT_OF_MEMORY", message);
     return new classOf[code](code, message);
 }

@@ -24,7 +24,7 @@ export class ExportService {
      * same shape). Throws ExportRequestError, NoWorkspaceError, RunNotFoundError, ExportInputError (an adapter that does
      * not fit the base, a damaged file) and ExportTargetExistsError (an existing output without overwrite).
      */
-    run(request: ExportRunParams): Promise<ExportResult> {
+    async run(request: ExportRunParams): Promise<ExportResult> {
         return runExport({ ...exportInputsFor(request, this.deps.runStore(), this.deps.workspaceRoot()), quantize: this.deps.quantize });
     }
 }

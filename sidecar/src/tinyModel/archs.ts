@@ -10,7 +10,7 @@ import type { GgufValue } from "../gguf";
 import type { TinyModelShape } from "./shape";
 import { TOKENIZERS, type TokenizerChoice } from "./tokenizers";
 
-export const TINY_MODEL_ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3", "qwen35"] as const;
+export const TINY_MODEL_ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3", "gemma4", "qwen35"] as const;
 export type TinyModelArch = (typeof TINY_MODEL_ARCHS)[number];
 
 export function isTinyModelArch(arch: string): arch is TinyModelArch {
@@ -20,9 +20,10 @@ export function isTinyModelArch(arch: string): arch is TinyModelArch {
 /**
  * How a tensor's values are made, each tensor from its own stream (seed, hash of its name). `{ weight: std }`: N(0, std²)
  * in the file's weight type (quantized with it). `{ f32: { mean, std } }`: N(mean, std²), always F32 (norms, biases, and
- * what llama.cpp's quantizer leaves alone: router, convolution kernels). `ones`: exactly 1.
+ * what llama.cpp's quantizer leaves alone: router, convolution kernels). `ones`: exactly 1. `{ values }`: exactly these,
+ * F32 (what a converter computes rather than trains: Gemma 4's RoPE frequency factors).
  */
-export type TensorKind = "ones" | { weight: number } | { f32: { mean: number; std: number } };
+export type TensorKind = "ones" | { weight: number } | { f32: { mean: number; std: number } } | { values: readonly number[] };
 
 /** GPT-2's 0.02 keeps the random model's logits near uniform (loss ≈ ln n_vocab). */
 export const INIT_STD = 0.02;
@@ -63,6 +64,8 @@ export interface TinyArchSpec {
     hparams(c: ArchContext, nVocab: number): Kv[];
     /** The tensors of block `il` (`blk.<il>.` prefix included). */
     layer(c: ArchContext, il: number): TensorPlan[];
+    /** Model-wide tensors besides token_embd, output_norm and output (written after token_embd). */
+    globals?(c: ArchContext, nVocab: number): TensorPlan[];
     /** output_norm.weight's values (default: centred on OUTPUT_NORM_MEAN). */
     outputNorm?: TensorKind;
 }
@@ -253,6 +256,152 @@ function qwen35Layer(c: ArchContext, il: number): TensorPlan[] {
     return [t(`${b}.attn_norm.weight`, [E], NORM), t(`${b}.post_attention_norm.weight`, [E], NORM), ...mixer, ...gatedFfn(b, c)];
 }
 
+/**
+ * Gemma 4 (dense): one tiny model with every per-layer variation llama.cpp's gemma4.cpp builds, laid out like E2B's
+ * (per-layer embeddings, shared KV, double-wide FFN on the shared layers) plus 31B's global attention without a
+ * v projection. The default 5 layers:
+ *
+ *   il  kind     K/V                           head size  kv heads  FFN   v
+ *   0   sliding  own                           D          Hkv       F     attn_v
+ *   1   sliding  own (layer 3 reuses it)       D          Hkv       F     attn_v
+ *   2   global   own (layer 4 reuses it)       2D         Hkv/2     F     none: V = K (31B's attention_k_eq_v)
+ *   3   sliding  layer 1's                     D          Hkv       2F    (unused attn_k/attn_v/attn_k_norm)
+ *   4   global   layer 2's                     2D         Hkv/2     2F    (unused attn_k/attn_k_norm)
+ *
+ * llama.cpp's reuse rule (llama-model.cpp, GEMMA3N/GEMMA4): layer il >= n_layer_kv_from_start = n_layer -
+ * shared_kv_layers reads the cache of layer n_layer_kv_from_start - (is_swa(il) ? 2 : 1), so the last two layers with
+ * their own cache must be sliding then global; both kinds of sharing are exercised. Global layers rotate with
+ * rope.freq_base 1e6 and the `rope_freqs` factors the converter writes for "proportional" RoPE (1 for the first
+ * GEMMA4_PARTIAL_ROTARY of the pairs, 1e30 for the rest, which therefore do not rotate); sliding layers with
+ * rope.freq_base_swa 1e4 over their whole head. E2B's checkpoints carry k_proj/v_proj (and k_norm) on the shared layers
+ * too, which the converter writes and llama.cpp loads but never multiplies, so the tiny model has them as well.
+ */
+export const GEMMA4_SHARED_KV_LAYERS = 2;
+/** Width of each layer's per-layer input (embedding_length_per_layer_input; E2B's is 256 at width 1536). */
+export const GEMMA4_PER_LAYER_WIDTH = 16;
+/** Gemma 4's global layers rotate a quarter of each head (partial_rotary_factor 0.25), the rest through factors of 1e30. */
+export const GEMMA4_PARTIAL_ROTARY = 0.25;
+/** Gemma 4's final-logit soft-cap (every Gemma 4). */
+export const GEMMA4_FINAL_SOFTCAP = 30;
+
+export interface Gemma4Layout {
+    /** Per layer: sliding-window (true) or global. */
+    swa: boolean[];
+    /** n_layer_kv_from_start: layers from here on reuse an earlier layer's KV cache. */
+    kvFromStart: number;
+    /** Per layer: the layer whose K/V it attends over (itself when it has its own). */
+    kvSource: number[];
+}
+
+/**
+ * The layer kinds of the tiny Gemma 4: the layers with their own cache end with sliding, global (the reuse rule's
+ * sources) and, counting back from there, repeat global every third layer; the shared layers alternate sliding, global.
+ */
+export function gemma4Layout(nLayer: number): Gemma4Layout {
+    if (!(Number.isInteger(nLayer) && nLayer >= GEMMA4_SHARED_KV_LAYERS + 2)) {
+        throw new Error(`make-tiny-model: gemma4 needs at least ${GEMMA4_SHARED_KV_LAYERS + 2} layers (a sliding and a global layer with their own KV cache, then ${GEMMA4_SHARED_KV_LAYERS} that reuse them), got ${nLayer}`);
+    }
+    const kvFromStart = nLayer - GEMMA4_SHARED_KV_LAYERS;
+    const swa = Array.from({ length: nLayer }, (_, il) => (il < kvFromStart ? (kvFromStart - 1 - il) % 3 !== 0 : (il - kvFromStart) % 2 === 0));
+    const kvSource = swa.map((s, il) => (il < kvFromStart ? il : kvFromStart - (s ? 2 : 1)));
+    return { swa, kvFromStart, kvSource };
+}
+
+/** Head size and kv heads of a Gemma 4 layer: global layers have heads twice as wide (E2B: 256 and 512) and half the kv heads. */
+function gemma4Heads(c: ArchContext, swa: boolean): { headDim: number; nHeadKv: number } {
+    return swa ? { headDim: c.headDim, nHeadKv: c.shape.nHeadKv } : { headDim: 2 * c.headDim, nHeadKv: Math.max(1, c.shape.nHeadKv / 2) };
+}
+
+/**
+ * Gemma 4's spreads, where N(0, 0.02²) and 1 + N(0, 0.1²) would hide a feature or stall learning:
+ *
+ * GEMMA4_QK_NORM: Gemma 4 attends with scale 1 (no 1/sqrt(D)); its trained QK-norm weights set the temperature. With
+ * weights near 1 the attention logits of unit-RMS q and k have std sqrt(D) = 8-11, so softmax is nearly one-hot; at 0.5
+ * they have std 2-3.
+ *
+ * GEMMA4_OUT_SCALE: layer_output_scale multiplies the whole residual stream after each layer; 0.8 ± 0.1, distinct per
+ * layer, so that a reference which drops it or applies the wrong layer's differs, without washing out what the early
+ * layers write.
+ *
+ * GEMMA4_PER_LAYER_TOKEN_STD: a per-layer input is (RMSNorm(projected embedding) + per_layer_token_embd[token]·sqrt(P)) /
+ * sqrt(2); at 0.25 the token part (0.25·4 = 1) weighs as much as the normed projection, so leaving out either shows.
+ */
+export const GEMMA4_QK_NORM: TensorKind = { f32: { mean: 0.5, std: 0.05 } };
+export const GEMMA4_OUT_SCALE: TensorKind = { f32: { mean: 0.8, std: 0.1 } };
+export const GEMMA4_PER_LAYER_TOKEN_STD = 0.25;
+
+function gemma4Layer(c: ArchContext, il: number): TensorPlan[] {
+    const b = `blk.${il}`;
+    const { nEmbd: E, nHead: H, nFf: F, nLayer } = c.shape;
+    const layout = gemma4Layout(nLayer);
+    const swa = layout.swa[il]!;
+    const { headDim: D, nHeadKv } = gemma4Heads(c, swa);
+    const shared = il >= layout.kvFromStart;
+    const f = shared ? 2 * F : F; // use_double_wide_mlp (E2B): the shared layers' FFN is twice as wide
+    const P = GEMMA4_PER_LAYER_WIDTH;
+    return [
+        t(`${b}.attn_norm.weight`, [E], NORM),
+        t(`${b}.attn_q.weight`, [E, H * D], W),
+        t(`${b}.attn_k.weight`, [E, nHeadKv * D], W),
+        ...(swa ? [t(`${b}.attn_v.weight`, [E, nHeadKv * D], W)] : []),
+        t(`${b}.attn_output.weight`, [H * D, E], W),
+        t(`${b}.attn_q_norm.weight`, [D], GEMMA4_QK_NORM),
+        t(`${b}.attn_k_norm.weight`, [D], GEMMA4_QK_NORM),
+        t(`${b}.post_attention_norm.weight`, [E], NORM),
+        t(`${b}.layer_output_scale.weight`, [1], GEMMA4_OUT_SCALE),
+        t(`${b}.ffn_norm.weight`, [E], NORM),
+        t(`${b}.ffn_gate.weight`, [E, f], W),
+        t(`${b}.ffn_up.weight`, [E, f], W),
+        t(`${b}.ffn_down.weight`, [f, E], W),
+        t(`${b}.post_ffw_norm.weight`, [E], NORM),
+        t(`${b}.inp_gate.weight`, [E, P], W),
+        t(`${b}.proj.weight`, [P, E], W),
+        t(`${b}.post_norm.weight`, [E], NORM)
+    ];
+}
+
+function gemma4Globals(c: ArchContext, nVocab: number): TensorPlan[] {
+    const { nEmbd: E, nLayer } = c.shape;
+    const P = GEMMA4_PER_LAYER_WIDTH;
+    const half = gemma4Heads(c, false).headDim / 2;
+    const rotated = Math.round(half * GEMMA4_PARTIAL_ROTARY);
+    return [
+        t("per_layer_token_embd.weight", [P * nLayer, nVocab], { weight: GEMMA4_PER_LAYER_TOKEN_STD }),
+        t("per_layer_model_proj.weight", [E, P * nLayer], W),
+        t("per_layer_proj_norm.weight", [P], NORM),
+        t("rope_freqs.weight", [half], { values: Array.from({ length: half }, (_, i) => (i < rotated ? 1 : 1e30)) })
+    ];
+}
+
+function gemma4Keys(c: ArchContext): Kv[] {
+    const s = c.shape;
+    const layout = gemma4Layout(s.nLayer);
+    const global = gemma4Heads(c, false);
+    const u32s = (value: number[]): GgufValue => ({ type: "array", itemType: "u32", value });
+    return [
+        ["gemma4.block_count", u32(s.nLayer)],
+        ["gemma4.context_length", u32(s.nCtx)],
+        ["gemma4.embedding_length", u32(s.nEmbd)],
+        ["gemma4.feed_forward_length", u32s(layout.swa.map((_, il) => (il >= layout.kvFromStart ? 2 * s.nFf : s.nFf)))],
+        ["gemma4.attention.head_count", u32(s.nHead)],
+        ["gemma4.attention.head_count_kv", u32s(layout.swa.map((swa) => gemma4Heads(c, swa).nHeadKv))],
+        ["gemma4.rope.freq_base", f32(s.ropeFreqBase)],
+        ["gemma4.rope.freq_base_swa", f32(10000)],
+        ["gemma4.attention.layer_norm_rms_epsilon", f32(s.rmsEps)],
+        ["gemma4.attention.key_length", u32(global.headDim)],
+        ["gemma4.attention.value_length", u32(global.headDim)],
+        ["gemma4.final_logit_softcapping", f32(GEMMA4_FINAL_SOFTCAP)],
+        ["gemma4.attention.sliding_window", u32(TINY_SLIDING_WINDOW)],
+        ["gemma4.attention.shared_kv_layers", u32(GEMMA4_SHARED_KV_LAYERS)],
+        ["gemma4.embedding_length_per_layer_input", u32(GEMMA4_PER_LAYER_WIDTH)],
+        ["gemma4.attention.sliding_window_pattern", { type: "array", itemType: "bool", value: layout.swa }],
+        ["gemma4.attention.key_length_swa", u32(c.headDim)],
+        ["gemma4.attention.value_length_swa", u32(c.headDim)],
+        ["gemma4.rope.dimension_count", u32(global.headDim)],
+        ["gemma4.rope.dimension_count_swa", u32(c.headDim)]
+    ];
+}
+
 const QWEN_SHAPE: Partial<TinyModelShape> = { rmsEps: 1e-6, ropeFreqBase: 1e6 };
 const GEMMA_SHAPE: Partial<TinyModelShape> = { rmsEps: 1e-6 };
 
@@ -331,6 +480,13 @@ export const TINY_ARCHS: Readonly<Record<TinyModelArch, TinyArchSpec>> = {
             ["mistral3.attention.temperature_scale", f32(0.1)]
         ],
         layer: (c, il) => denseLayer(c, il)
+    },
+    // Gemma 4 (dense): see gemma4Layer. Real Gemma 4 vocabulary and template, output tied; every key its converter writes.
+    gemma4: {
+        tokenizer: TOKENIZERS.gemma4, shapeDefaults: { ...GEMMA_SHAPE, nLayer: 5, ropeFreqBase: 1e6 }, tiedOutput: true,
+        hparams: (c) => gemma4Keys(c),
+        layer: gemma4Layer,
+        globals: gemma4Globals
     },
     qwen35: {
         tokenizer: TOKENIZERS.qwen35, shapeDefaults: QWEN_SHAPE, tiedOutput: true,

@@ -114,6 +114,7 @@ export function makeTinyModel(opts: MakeTinyModelOptions): TinyModelInfo {
     const tied = opts.tiedEmbeddings ?? spec.tiedOutput;
     if (!tied && spec.alwaysTied) throw new Error(`make-tiny-model: arch '${arch}' has no output.weight in llama.cpp (the output is token_embd); tiedEmbeddings cannot be false`);
     const plans: TensorPlan[] = [{ name: "token_embd.weight", dims: [shape.nEmbd, nVocab], kind: { weight: INIT_STD } }];
+    plans.push(...(spec.globals?.(ctx, nVocab) ?? []));
     for (let il = 0; il < shape.nLayer; il++) plans.push(...spec.layer(ctx, il));
     plans.push({ name: "output_norm.weight", dims: [shape.nEmbd], kind: spec.outputNorm ?? outputNormOf(arch) });
     if (!tied) plans.push({ name: "output.weight", dims: [shape.nEmbd, nVocab], kind: { weight: INIT_STD } });
@@ -146,6 +147,10 @@ function tensorValues(seed: number, weightType: EncodableType, fastWeights: bool
         const k = p.kind;
         if (k === "ones") return f32(() => new Float32Array(n).fill(1));
         if ("f32" in k) return f32(() => normal(p.name, n, k.f32.std).map((v) => k.f32.mean + v));
+        if ("values" in k) {
+            if (k.values.length !== n) throw new Error(`make-tiny-model: ${p.name} has ${n} elements and ${k.values.length} values`);
+            return f32(() => Float32Array.from(k.values));
+        }
         const std = k.weight;
         // Fast weights are tiled at INIT_STD and rescaled, so a wider spread keeps memcpy speed.
         const fast = (): Float32Array => (std === INIT_STD ? tiled(p.name, n) : tiled(p.name, n).map((v) => (v * std) / INIT_STD));

@@ -80,6 +80,8 @@ export const TOKENIZERS = {
     // renders "<s>[INST]question[/INST]answer</s>" with no default system prompt or reasoning block: the same tokens a
     // Mistral-7B-Instruct-v0.1 prompt is made of, with </s> (a control token) ending the turn.
     mistral3: { vocab: "llama-spm", template: "mistralai-Mistral-Nemo-Instruct-2407" },
+    // Gemma 4's own vocabulary (<|turn>/<turn|> at 105/106; llama.cpp ends generation at <turn|> by its text) and template.
+    gemma4: { vocab: "gemma-4", template: "google-gemma-4-31B-it" },
     // The hybrid refusal fixture: the bundled qwen35 vocabulary (Qwen2.5's BPE with Qwen3.5's pre-tokenizer) and the
     // Qwen3.5 template, whose <|vision_start|>… and <think> markers get Qwen3's added-token ids (Qwen3.5's own 248k
     // vocabulary is not in the bundle).
