@@ -64,8 +64,8 @@ export function uriToPath(uri: string): string {
 export function validateOptionsFor(relativePath: string, settings: DatasetSettings): ValidateOptions {
     const options = optionsForPath(relativePath, settings.datasetFormats, { format: "auto", maxDiagnostics: settings.maxDiagnosticsPerFile });
     if (!options.columnMapping) {
-        const glob = Object.keys(settings.columnMappings).find((g) => matchGlob(g, relativePath));
-        if (glob !== undefined) return { ...options, columnMapping: settings.columnMappings[glob] };
+        const mapping = Object.entries(settings.columnMappings).find(([glob]) => matchGlob(glob, relativePath));
+        if (mapping !== undefined) return { ...options, columnMapping: mapping[1] };
     }
     return options;
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-    CheckpointError, EngineError, InvalidArgumentError, InvalidBatchError, InvalidModelError, NonFiniteError,
+    CheckpointError, EngineError, InvalidArgumentError, InvalidBatchError, InvalidModelError, NonFiniteError, OutOfMemoryError,
     type EngineModel, type MicroBatch
 } from "../../sidecar/src/engine";
 import { ADAPTER, engineFixture, engineSkip, optimizer, pack, tokensFrom, type EngineFixture } from "./engineHarness";
@@ -140,6 +140,33 @@ describe("engine bad input", { skip: engineSkip }, () => {
         await assert.rejects(trainer.step(pack([{ tokens: [100, 101] }])), errorWith(InvalidBatchError, "INVALID_BATCH", /more than nCtx = 1/));
         trainer.dispose();
         one.dispose();
+    });
+
+    test("a real allocation failure is OUT_OF_MEMORY by the engine's own code, and the process trains on afterwards", async (t) => {
+        // A 65,536-token context: llama.cpp reserves its compute buffers for a full micro-batch up front, about 80 GB
+        // on the tiny model (the attention scores alone are n_head x 65,536^2 floats). That cannot be allocated on a
+        // machine with less memory (no swap, Linux's default overcommit heuristic refuses it at once), so the failure
+        // is a real one, reported through patch 0011's code and not through any log text.
+        const huge = await fx.engine.loadModel(fx.modelPath, { threads: 2, nCtx: 65536 });
+        try {
+            let failure: unknown;
+            try {
+                // A machine that can reserve it: nothing was touched (reserving does not commit pages); nothing to test.
+                (await huge.createTrainer(ADAPTER, optimizer())).dispose();
+                t.skip("this machine can reserve the compute buffers of a 65,536-token micro-batch");
+                return;
+            } catch (err) {
+                failure = err;
+            }
+            assert.ok(failure instanceof OutOfMemoryError, `expected OutOfMemoryError, got ${String(failure)}`);
+            assert.equal(failure.code, "OUT_OF_MEMORY");
+            assert.match(failure.message, /failed to allocate/);
+        } finally {
+            huge.dispose();
+        }
+        const ok = await model.createTrainer(ADAPTER, optimizer());
+        assert.ok(Number.isFinite((await ok.step(pack([{ tokens: tokensFrom(3, 16) }]))).loss), "the engine still trains");
+        ok.dispose();
     });
 
     test("a diverging run stops with NonFiniteError and never writes the adapter", async () => {

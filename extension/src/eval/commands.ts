@@ -40,7 +40,7 @@ async function pickData(run: RunGetResult): Promise<{ data?: string } | undefine
     const files = await vscode.workspace.findFiles("**/*.jsonl", "{**/node_modules/**,**/.lora-studio/**}", MAX_DATA_CHOICES);
     for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
         const trained = uri.fsPath === config.data;
-        items.push({ label: vscode.workspace.asRelativePath(uri), description: trained ? "the run's training data" : undefined, data: uri.fsPath });
+        items.push({ label: vscode.workspace.asRelativePath(uri), ...(trained ? { description: "the run's training data" } : {}), data: uri.fsPath });
     }
     items.push({ label: "$(folder-opened) Browse…", browse: true });
     const picked = await vscode.window.showQuickPick(items, { title: `Evaluate run ${run.summary.runId} on which held-out data?` });

@@ -13,7 +13,7 @@ export async function pickRunWithAdapter(supervisor: SidecarSupervisor, prompt: 
         return undefined;
     }
     const picked = await vscode.window.showQuickPick(
-        usable.map((r) => ({ label: r.runId, description: `${r.state} · ${r.updatedAt.slice(0, 16).replace("T", " ")}`, detail: r.model, runId: r.runId })),
+        usable.map((r) => ({ label: r.runId, description: `${r.state} · ${r.updatedAt.slice(0, 16).replace("T", " ")}`, ...(r.model !== undefined ? { detail: r.model } : {}), runId: r.runId })),
         { title: prompt.title, placeHolder: "The newest finished run is first" }
     );
     return picked?.runId;

@@ -83,7 +83,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
         item.tooltip = new vscode.MarkdownString(
             [`**${node.runId}**: ${state}, step ${step} of ${total}`, summary?.model ? `Model: \`${summary.model}\`` : "", error ? `${error.message} ${error.hint}` : ""].filter(Boolean).join("\n\n")
         );
-        const resumable = isResumable({ state, lastCheckpointStep: tracked?.lastCheckpointStep ?? summary?.lastCheckpointStep });
+        const lastCheckpointStep = tracked?.lastCheckpointStep ?? summary?.lastCheckpointStep;
+        const resumable = isResumable(lastCheckpointStep === undefined ? { state } : { state, lastCheckpointStep });
         item.contextValue = ["loraRun", state, resumable ? "resumable" : "", state === "finished" || state === "cancelled" ? "hasAdapter" : ""].filter(Boolean).join(".");
         item.command = { title: "Show Training Progress", command: TRAINING_COMMANDS.showProgress, arguments: [node.runId] };
         return item;

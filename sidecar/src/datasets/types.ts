@@ -57,7 +57,7 @@ export interface FormatOverride {
 
 export interface ValidateOptions {
     format?: FormatSetting;
-    columnMapping?: ColumnMapping;
+    columnMapping?: ColumnMapping | undefined;
     /** Cap on diagnostics per file; one summary diagnostic reports the rest. */
     maxDiagnostics?: number;
     /** Lines longer than this many characters are flagged. */

@@ -41,7 +41,7 @@ export function mergeWeight(w: Float32Array, pair: LoraPair, a: Float32Array, b:
             const coef = Math.fround(b[o * rank + k]! * scale);
             if (coef === 0) continue;
             const aRow = k * nIn;
-            for (let i = 0; i < nIn; i++) out[row + i] += coef * a[aRow + i]!;
+            for (let i = 0; i < nIn; i++) out[row + i]! += coef * a[aRow + i]!;
         }
     }
     return out;

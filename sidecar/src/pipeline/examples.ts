@@ -13,8 +13,8 @@ export interface SourcedExample {
 
 export interface ParseOptions {
     /** Forces one format for every line; otherwise each line's format is detected. */
-    format?: DatasetFormat;
-    columnMapping?: ColumnMapping;
+    format?: DatasetFormat | undefined;
+    columnMapping?: ColumnMapping | undefined;
 }
 
 /** Parses every non-blank line; lines that are not JSON or fit no format become `invalid-example` issues. */

@@ -17,8 +17,8 @@ export interface DatasetText {
 export interface PrepareOptions extends ParseOptions {
     train: DatasetText;
     /** A separate validation file; when absent, `validationRatio` of the training file is held out. */
-    validation?: DatasetText;
-    validationRatio?: number;
+    validation?: DatasetText | undefined;
+    validationRatio?: number | undefined;
     seed: number;
     /** Tokens per packed row (the training context length). */
     sequenceLength: number;

@@ -34,8 +34,8 @@ export interface LinePreview {
 
 export interface PreviewOptions {
     /** Forces a format (as a per-glob setting does); detected per line otherwise. */
-    format?: DatasetFormat;
-    columnMapping?: ColumnMapping;
+    format?: DatasetFormat | undefined;
+    columnMapping?: ColumnMapping | undefined;
     /** The training sequence length; with it, the preview applies `truncation` as training does. */
     maxLength?: number;
     truncation?: TruncationPolicy;

@@ -14,9 +14,9 @@ export interface PipelineTokenizer {
     tokenize(text: string, special: boolean, continuation?: boolean): number[];
     detokenize(tokens: readonly number[]): string;
     /** Token ids that the template's `bos_token` / `eos_token` / `eot_token` stand for, if the vocabulary has them. */
-    bos?: number;
-    eos?: number;
-    eot?: number;
+    bos?: number | undefined;
+    eos?: number | undefined;
+    eot?: number | undefined;
     /** Whether the tokenizer prepends BOS to raw text (llama.cpp's `add_bos_token`); used only for raw text examples. */
     addBos?: boolean;
     /** True for tokens that end generation (llama.cpp's end-of-generation set: EOS, EOT, <|im_end|>, <|end|>…). */

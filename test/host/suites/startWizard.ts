@@ -27,7 +27,7 @@ interface Script {
     /** Answer to each pick in order; undefined = Escape. A string picks the item whose label contains it. */
     picks: Array<string | undefined>;
     input?: string | undefined;
-    browse?: vscode.Uri;
+    browse?: vscode.Uri | undefined;
 }
 
 /** A WizardUi that answers from `script` and records what it was shown. */

@@ -27,7 +27,7 @@ export interface TemplateFixture {
      */
     specialTokensEatFollowingWhitespace?: boolean;
     /** Tokens of the bundled vocabulary given the text and kind they have in the family's own vocabulary. */
-    renames?: readonly TokenRename[];
+    renames?: readonly TokenRename[] | undefined;
     /** `tokenizer.ggml.eos_token_id` of the family's own GGUF, when it differs from the bundled vocabulary's. */
     eosTokenId?: number;
     /** The template's reasoning markers, which must never be trained on (data without reasoning). */
