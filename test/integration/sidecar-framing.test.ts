@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { PROTOCOL_VERSION } from "../../sidecar/src/protocol/sidecar";
 import { sidecarScript } from "./sidecarHarness";
+import { prng } from "../unit/support/prng";
 
 interface Response {
     id: string | number | null;
@@ -129,18 +130,6 @@ test("each broken stream of the issue is logged and followed by an answered init
         await sidecar.stop();
     }
 });
-
-/** mulberry32, so a failing case is reproducible from its seed. */
-function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 const BASES = [
     frame({ jsonrpc: "2.0", id: 1, method: "run/list" }),

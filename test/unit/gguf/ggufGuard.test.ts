@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { f32Bytes, GgmlType, GgufAccessError, GgufFormatError, ModelFileError, openModelFile, readGguf, writeGguf, encodeF16, encodeQ4_0, type GgufValue } from "../../../sidecar/src/gguf";
 import { layoutViolation, walkHeader, type Field } from "../support/ggufFields";
+import { prng } from "../support/prng";
 
 const dir = mkdtempSync(join(tmpdir(), "gguf-guard-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,18 +121,6 @@ test("openModelFile words each failure for its role and refuses an adapter given
 });
 
 // ---- the fuzz ----
-
-/** mulberry32: a seeded PRNG, so a failure names a seed that reproduces it. */
-function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 type Mutation = (bytes: Buffer, fields: Field[], rnd: () => number) => Buffer;
 const pick = <T>(items: readonly T[], rnd: () => number): T => items[Math.floor(rnd() * items.length)]!;

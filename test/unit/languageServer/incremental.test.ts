@@ -7,16 +7,7 @@ import type { Range } from "vscode-languageserver";
 import { validateJsonl } from "../../../sidecar/src/datasets/index";
 import { DatasetDocument } from "../../../extension/server/datasetDocument";
 import { LineBuffer, splitLines } from "../../../extension/server/lineBuffer";
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-    return () => {
-        seed = (seed + 0x6d2b79f5) | 0;
-        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+import { prng as rng } from "../support/prng";
 
 const SNIPPETS = [
     '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}',

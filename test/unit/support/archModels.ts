@@ -5,6 +5,7 @@
 // loadable models (no norms, no tokenizer): the tiny-model generator makes those.
 import { ARCHITECTURES, isTrainableArch } from "../../../sidecar/src/engine/architectures";
 import { f32Bytes, GgmlType, readGguf, writeGguf, type GgufFile, type GgufTensorToWrite, type GgufValue } from "../../../sidecar/src/gguf";
+import { prng } from "./prng";
 
 export interface ArchShape {
     nLayer: number;
@@ -16,16 +17,10 @@ export interface ArchShape {
 
 export const SMALL_SHAPE: ArchShape = { nLayer: 2, nEmbd: 16, nFf: 24, nHead: 4, nHeadKv: 2 };
 
-/** mulberry32: a tiny seeded generator, values in [-0.5, 0.5). */
+/** Values in [-0.5, 0.5) from a seed. */
 function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-    };
+    const next = prng(seed);
+    return () => next() - 0.5;
 }
 
 function values(n: number, next: () => number): Float32Array {
