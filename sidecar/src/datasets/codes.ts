@@ -35,7 +35,7 @@ export const DIAGNOSTIC_CODES = {
     LS204: { severity: "info", title: "content-whitespace", description: "A content field starts or ends with whitespace." },
     LS205: { severity: "warning", title: "duplicate-example", description: "The example repeats an earlier one (compared after normalizing format and whitespace); the message names the first line." },
     LS206: { severity: "warning", title: "mixed-formats", description: "The line's format differs from the format of most lines in the file." },
-    // Emitted by the language server, which owns the tokenizer; listed here so every code is documented once.
+    // Need the base model's tokenizer (tokenChecks.ts): the language server and `lora-studio validate --model` emit them.
     LS301: { severity: "warning", title: "too-many-tokens", description: "The example has more tokens than the configured max sequence length and will be truncated." },
     LS302: { severity: "error", title: "no-trainable-tokens", description: "Rendered with the base model's chat template and cut to the max sequence length by the configured truncation, the example keeps no trained token." },
     // File summary.
