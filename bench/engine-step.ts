@@ -1,5 +1,6 @@
 // Benchmark of one LoRA training step of the native engine (forward + backward + AdamW) on a ~50–100M-parameter
-// llama shape, for an F32 base and its Q4_0 and Q4_K_M quantizations.
+// llama shape (BENCH_SHAPE; benchModels(arch) builds the same shape for any trainable family), for an F32 base and
+// its Q4_0 and Q4_K_M quantizations.
 //   npm run build && node out/bench/engine-step.mjs [--tokens N] [--steps N] [--threads N] [--rank R]
 // Each base runs in its own child process so peak RSS belongs to that base alone. Reports the median step time,
 // tokens/s and peak RSS. The PyTorch CPU reference on the same shape and tokens is added by the oracle side
@@ -9,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadEngine, packageRoot, type MicroBatch, type QuantizeType } from "../sidecar/src/engine";
+import { loadEngine, packageRoot, type MicroBatch } from "../sidecar/src/engine";
+import type { TrainableArch } from "../sidecar/src/engine/architectures";
 import { makeTinyModel } from "../sidecar/src/tinyModel/makeTinyModel";
 import { BENCH_SHAPE } from "../sidecar/src/tinyModel/shape";
 
@@ -25,8 +27,10 @@ export interface EngineStepBenchOptions {
 
 export interface EngineStepBenchResult {
     modelPath: string;
+    arch: string;
     fileType: string;
     nParams: number;
+    nVocab: number;
     nTokens: number;
     medianStepMs: number;
     /** CPU time of the step (all threads): on a shared machine the wall time mostly measures the other load. */
@@ -34,6 +38,10 @@ export interface EngineStepBenchResult {
     tokensPerSecond: number;
     /** Peak RSS of the whole process so far (run one base per process). */
     peakRssBytes: number;
+    stepTimesMs: number[];
+    stepCpuMs: number[];
+    /** The adapted weights (blk.N.<tensor>.weight), sorted: what the reference must adapt too. */
+    adapterWeights: string[];
 }
 
 /** The benchmark's token ids: deterministic, the same for the engine and the PyTorch reference. */
@@ -77,26 +85,36 @@ export async function benchEngineStep(opts: EngineStepBenchOptions): Promise<Eng
         cpuTimes.push((c.user + c.system) / 1000);
     }
     const info = model.info;
+    const adapterWeights = [...new Set(Object.keys(trainer.adapterTensors()).map((n) => n.replace(/\.lora_[ab]$/, "")))].sort();
     trainer.dispose();
     model.dispose();
     const ms = median(times);
     return {
-        modelPath: opts.modelPath, fileType: info.fileType, nParams: info.nParams, nTokens, medianStepMs: ms, medianStepCpuMs: median(cpuTimes),
-        tokensPerSecond: (nTokens * 1000) / ms, peakRssBytes: process.resourceUsage().maxRSS * 1024
+        modelPath: opts.modelPath, arch: info.arch, fileType: info.fileType, nParams: info.nParams, nVocab: info.nVocab, nTokens, medianStepMs: ms, medianStepCpuMs: median(cpuTimes),
+        tokensPerSecond: (nTokens * 1000) / ms, peakRssBytes: process.resourceUsage().maxRSS * 1024, stepTimesMs: times, stepCpuMs: cpuTimes, adapterWeights
     };
 }
 
-/** F32 bench model plus its quantizations, cached under .cache/bench/. */
-export async function benchModels(): Promise<Record<"f32" | QuantizeType, string>> {
+export const BENCH_BASES = ["f32", "q4_0", "q4_k_m"] as const;
+export type BenchBase = (typeof BENCH_BASES)[number];
+
+/**
+ * The bench-shape model of one family (its own tokenizer, so its own vocabulary size) as F32 plus its Q4_0 and Q4_K_M
+ * quantizations by the engine's quantizer, cached under .cache/bench/ (llama keeps the first bench's file names).
+ * The cache is keyed by name only: pass `fresh` after the tiny-model generator changes.
+ */
+export async function benchModels(arch: TrainableArch = "llama", opts: { fresh?: boolean } = {}): Promise<Record<BenchBase, string>> {
     const dir = join(packageRoot(), ".cache", "bench");
     mkdirSync(dir, { recursive: true });
-    const f32 = join(dir, "bench-f32.gguf");
-    if (!existsSync(f32)) makeTinyModel({ out: f32, quant: "f32", shape: BENCH_SHAPE, seed: 1 });
+    const file = (base: BenchBase): string => join(dir, arch === "llama" ? `bench-${base}.gguf` : `bench-${arch}-${base}.gguf`);
+    const out = { f32: file("f32"), q4_0: file("q4_0"), q4_k_m: file("q4_k_m") };
+    const fresh = opts.fresh ?? false;
+    // The sizes of BENCH_SHAPE; norm epsilon and RoPE base stay the family's own (llama's are BENCH_SHAPE's).
+    const { nLayer, nEmbd, nHead, nHeadKv, nFf } = BENCH_SHAPE;
+    if (fresh || !existsSync(out.f32)) makeTinyModel({ out: out.f32, arch, quant: "f32", shape: { nLayer, nEmbd, nHead, nHeadKv, nFf }, seed: 1 });
     const engine = await loadEngine();
-    const out = { f32 } as Record<"f32" | QuantizeType, string>;
     for (const q of ["q4_0", "q4_k_m"] as const) {
-        out[q] = join(dir, `bench-${q}.gguf`);
-        if (!existsSync(out[q])) await engine.quantizeModel(f32, out[q], q);
+        if (fresh || !existsSync(out[q])) await engine.quantizeModel(out.f32, out[q], q);
     }
     return out;
 }

@@ -1,4 +1,4 @@
-// The PyTorch half of bench/engine-step.ts: runs bench/torch_step.py on the same model and micro-batch
+// The PyTorch half of bench/engine-vs-torch.ts: runs bench/torch_step.py on the same model and micro-batch
 // the engine is timed on, and returns its figures.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +15,10 @@ export interface TorchStepRequest {
     warmup: number;
     steps: number;
     threads: number;
+    /** Block tensors to adapt ("attn_q", "attn_qkv", …); default: every 2-D weight of the model's blocks. */
+    targets?: string[];
+    /** "tanh" (default): plain tanh GELU, as the engine computes it; "ggml": the fp16-table emulation of stock ggml. */
+    gelu?: "tanh" | "ggml";
 }
 
 export interface TorchStepResult {
@@ -22,9 +26,16 @@ export interface TorchStepResult {
     tokens: number;
     msPerStep: number;
     tokensPerSec: number;
+    /** Peak RSS while training (reset after loading), unless peakRssIncludesLoad. */
     peakRssBytes: number;
+    peakRssIncludesLoad: boolean;
+    /** Whole-process peak, including the reader's copy of the memory-mapped GGUF. */
+    loadPeakRssBytes: number;
     loss: number;
     stepTimesMs: number[];
+    stepCpuMs: number[];
+    /** The adapted weights (blk.N.<tensor>.weight), sorted. */
+    adapterWeights: string[];
 }
 
 export async function runTorchStepBench(req: TorchStepRequest): Promise<TorchStepResult> {
