@@ -3,7 +3,9 @@
 import { chatCommand } from "./cli/chat";
 import { evalCommand } from "./cli/eval";
 import { exportCommand } from "./cli/export";
+import { importCommand } from "./cli/import";
 import { makeTinyModelCommand } from "./cli/makeTinyModel";
+import { modelsCommand } from "./cli/models";
 import { UsageError, type CliCommand } from "./cli/types";
 import { trainCommand } from "./cli/train";
 import { validateCommand } from "./cli/validate";
@@ -12,7 +14,9 @@ const commands: Record<string, CliCommand> = {
     chat: chatCommand,
     eval: evalCommand,
     export: exportCommand,
+    import: importCommand,
     "make-tiny-model": makeTinyModelCommand,
+    models: modelsCommand,
     train: trainCommand,
     validate: validateCommand
 };

@@ -13,8 +13,8 @@ import { repoRoot } from "./support/repoRoot";
 /** sidecar/src floors, lowest first; a file's floor is its first folder's (or its own name's, for main.ts/cli.ts). */
 const FLOORS: Record<string, number> = {
     protocol: 0,
-    datasets: 1, gguf: 1, pipeline: 1, engine: 1, tinyModel: 1, params: 1, adapters: 1,
-    training: 2, chat: 2, eval: 2, export: 2,
+    datasets: 1, gguf: 1, pipeline: 1, engine: 1, tinyModel: 1, params: 1, adapters: 1, import: 1,
+    training: 2, chat: 2, eval: 2, export: 2, models: 2,
     rpc: 3, client: 3,
     cli: 4, "cli.ts": 4, "main.ts": 4
 };

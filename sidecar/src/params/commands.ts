@@ -74,6 +74,20 @@ export const VALIDATE_PARAMS = {
     truncation: { kind: "enum", values: ["drop", "truncate-left", "truncate-right", "fail"], flag: "truncation", placeholder: "POLICY", describe: "with --model: what training does with longer examples (default drop)" }
 } as const satisfies ParamSchema;
 
+/** `lora-studio import`: CSV/TSV/Parquet/JSON/JSONL rows → chat JSONL (sidecar/src/import/). */
+export const IMPORT_PARAMS = {
+    out: { kind: "path", flag: "out", placeholder: "FILE.jsonl", describe: "chat JSONL to write (never the input; written whole or not at all)" },
+    format: { kind: "enum", values: ["csv", "tsv", "parquet", "json", "jsonl"], flag: "format", placeholder: "F", describe: "input format (default: from the extension, then the first bytes)" },
+    mapping: { kind: "string", maxLength: MAX_TEXT_CHARS, flag: "mapping", placeholder: "PRESET|JSON", describe: "auto (default), sciq, pubmedqa, alpaca, dolly, sharegpt, openai, or JSON {\"preset\",\"system\",\"user\",\"assistant\"}" },
+    system: { kind: "string", allowEmpty: true, maxLength: MAX_TEXT_CHARS, flag: "system", placeholder: "TEXT", describe: "system prompt of every example (a template: {column} allowed)" },
+    user: { kind: "string", maxLength: MAX_TEXT_CHARS, flag: "user", placeholder: "TEMPLATE", describe: "user message template, e.g. \"Question: {question}\\nContext: {support}\"" },
+    assistant: { kind: "string", maxLength: MAX_TEXT_CHARS, flag: "assistant", placeholder: "TEMPLATE", describe: "assistant message template, e.g. \"{answer}\"" },
+    split: { kind: "number", min: 0, max: 1, minExclusive: true, maxExclusive: true, flag: "split", placeholder: "X", describe: "fraction of rows written to --held-out instead" },
+    heldOut: { kind: "path", flag: "held-out", placeholder: "FILE.jsonl", describe: "where --split writes the held-out rows" },
+    seed: { kind: "integer", min: 0, max: 4294967295, flag: "seed", placeholder: "N", describe: "split seed (default 0): the same seed, the same split" },
+    preview: { kind: "integer", min: 1, max: 1000, flag: "preview", placeholder: "N", describe: "print the first N examples as they would be written; write nothing" }
+} as const satisfies ParamSchema;
+
 /**
  * `lora-studio train`. A CLI-only schema: its RPC, run/start, carries a run config, which the run-config schema checks.
  * Fields named as in a run config are that config's fields, with the run-config schema's bounds (runConfigFields.ts).
