@@ -74,7 +74,7 @@ for (const arch of TRAINABLE_ARCHITECTURES) {
         assert.deepEqual([config.r, config.lora_alpha], [2, 4]);
 
         const tensors = readSafetensors(join(out, "adapter_model.safetensors"));
-        const layers = arch === "mistral3" ? "model.language_model.layers" : "model.layers";
+        const layers = spec.hfLayerPath ?? "model.layers";
         const kvHeads = SMALL_SHAPE.nHeadKv;
         let unpermuted = 0;
         for (const weight of projectionWeights(base)) {

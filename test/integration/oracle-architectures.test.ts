@@ -3,7 +3,8 @@
 // pipeline in the family's own chat template,
 // - the LoRA gradients equal PyTorch autograd's (test/oracle/torch_arch.py, a faithful re-implementation of the
 //   family: NeoX/normal RoPE, fused QKV and gate|up, GeGLU, soft-capping, post-norms, QK-norm, sliding windows, NoPE
-//   layers, tied output), relative L2 ≤ 1e-4 per adapter tensor;
+//   layers, tied output; Gemma 4's per-layer inputs, shared-KV layers, V = K and proportional RoPE), relative L2 ≤ 1e-4
+//   per adapter tensor;
 // - a 20-step AdamW loss curve follows PyTorch's within 1e-3;
 // - where the family has sliding-window layers, the reference with a merely causal mask disagrees with the engine by
 //   far more than the tolerance, so parity proves the window is applied (a causal-only mask cannot pass);
@@ -25,8 +26,8 @@ import { maxAbsDiff, relativeL2 } from "../oracle/metrics";
 import { stockLogits } from "../oracle/nodeLlamaLogits";
 import { runTorchReference, type OracleTensor } from "../oracle/torchReference";
 
-const ARCHS: TrainableArch[] = ["qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3"];
-const SLIDING = new Set<TrainableArch>(["gemma2", "gemma3"]);
+const ARCHS: TrainableArch[] = ["qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3", "gemma4"];
+const SLIDING = new Set<TrainableArch>(["gemma2", "gemma3", "gemma4"]);
 const GRAD_REL_TOL = 1e-4;
 const CURVE_ABS_TOL = 1e-3;
 const LOGIT_TOL = 1e-3;

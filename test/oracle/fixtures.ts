@@ -17,7 +17,7 @@ export interface FixtureSpec {
 export const FIXTURES: Readonly<Record<string, FixtureSpec>> = list as Record<string, FixtureSpec>;
 
 /** The architectures with an F32 fixture the trainer should learn on (the refusal fixtures excluded). */
-export const TRAINABLE_FIXTURE_ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3"] as const satisfies readonly TinyModelArch[];
+export const TRAINABLE_FIXTURE_ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3", "gemma4"] as const satisfies readonly TinyModelArch[];
 
 export function fixturesDir(): string {
     const dir = join(repoRoot(), ".cache", "fixtures");
@@ -41,11 +41,8 @@ export function archFixturePath(arch: TinyModelArch, quant: TinyModelQuant = "f3
     return fixturePath(arch === "llama" ? `tiny-${quant}.gguf` : `tiny-${arch}-${quant}.gguf`);
 }
 
-/**
- * The refusal fixtures: a Mixtral-style mixture-of-experts llama, Qwen3.5's hybrid (gated delta net) stack, and Gemma 4
- * (dense), which llama.cpp runs but the engine does not yet train.
- */
-export type RefusalKind = "moe" | "hybrid" | "gemma4";
+/** The refusal fixtures: a Mixtral-style mixture-of-experts llama and Qwen3.5's hybrid (gated delta net) stack. */
+export type RefusalKind = "moe" | "hybrid";
 export function refusalFixturePath(kind: RefusalKind): string {
-    return fixturePath({ moe: "tiny-llama-moe-f32.gguf", hybrid: "tiny-qwen35-f32.gguf", gemma4: "tiny-gemma4-f32.gguf" }[kind]);
+    return fixturePath({ moe: "tiny-llama-moe-f32.gguf", hybrid: "tiny-qwen35-f32.gguf" }[kind]);
 }

@@ -16,6 +16,13 @@ loader reads it (src/llama-model.cpp load_hparams, src/models/<arch>.cpp load_ar
                                                         on sliding layers, final soft-cap only if the key is set
   smollm3   NORM   separate         SwiGLU              no RoPE on layers with (il + 1) % 4 == 0
   mistral3  NORM   separate         SwiGLU              q *= 1 + temperature_scale * ln(1 + floor(pos / n_ctx_orig))
+  gemma4    NEOX   separate; V = K  GeGLU, per-layer    (dense only) post-norms, QK-norm with weights, V RMS-normed
+                   where attn_v is  width (double-wide  without weight, attention scale 1, per-layer head size / kv
+                   missing          on shared layers)   heads, sliding window, freq_base_swa and rope.dimension_count_swa
+                                                        on sliding layers, rope_freqs factors on global layers, shared-KV
+                                                        layers (il >= n_layer - shared_kv_layers) attend over the K/V of
+                                                        layer n_layer_kv_from_start - (is_swa ? 2 : 1), per-layer inputs
+                                                        and gating after each layer, layer_output_scale, final soft-cap
 
 Sliding windows follow llama_hparams::is_masked_swa (LLAMA_SWA_TYPE_STANDARD): key p_k is hidden from query p_q when
 p_q - p_k >= n_swa, on exactly the layers llama_hparams::is_swa marks (set_swa_pattern, or the per-layer array).
@@ -40,8 +47,8 @@ import torch
 import gguf  # the bundle's pure-Python gguf-py
 
 PROJECTIONS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
-ARCHS = ("llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3")
-NEOX = {"qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"}  # llama_model_rope_type; the others are NORM
+ARCHS = ("llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3", "gemma4")
+NEOX = {"qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "gemma4"}  # llama_model_rope_type; the others are NORM
 
 GELU_COEF_A = np.float32(0.044715)
 SQRT_2_OVER_PI = np.float32(0.79788456080286535587989211986876)
@@ -174,9 +181,11 @@ class Model:
             fail(f"{path}: {arch}.expert_count is set; the reference implements dense models only")
         self.n_layer = int(key("block_count"))
         self.n_embd = int(key("embedding_length"))
-        self.n_ff = int(key("feed_forward_length"))
+        n_ff = key("feed_forward_length")  # gemma4: per layer (the reference reads each FFN's width from its weights)
+        self.n_ff = int(n_ff[0] if isinstance(n_ff, list) else n_ff)
         self.n_head = int(key("attention.head_count"))
-        self.n_head_kv = int(key("attention.head_count_kv", self.n_head))
+        n_head_kv = key("attention.head_count_kv", self.n_head)
+        self.n_head_kv = int(n_head_kv[0] if isinstance(n_head_kv, list) else n_head_kv)
         self.eps = float(key("attention.layer_norm_rms_epsilon"))
         self.head_dim = int(key("attention.key_length", self.n_embd // self.n_head))
         if int(key("attention.value_length", self.head_dim)) != self.head_dim:
@@ -192,7 +201,11 @@ class Model:
         self.n_swa = 0
         self.is_swa = [False] * self.n_layer
         self.freq_base_swa = self.freq_base
-        if arch == "gemma2" or (arch == "gemma3" and int(key("attention.sliding_window", 0)) > 0):
+        if arch == "gemma4":  # load_arch_hparams: the pattern array and the window are required
+            self.n_swa = int(key("attention.sliding_window"))
+            self.is_swa = self._swa_pattern(key, 0)
+            self.freq_base_swa = float(key("rope.freq_base_swa", 10000.0))
+        elif arch == "gemma2" or (arch == "gemma3" and int(key("attention.sliding_window", 0)) > 0):
             self.n_swa = int(key("attention.sliding_window", 4096))
             self.is_swa = self._swa_pattern(key, 2 if arch == "gemma2" else 6)
             # gemma2 starts from the global base, gemma3 from llama_hparams' default 10000; the key overrides both.
@@ -215,12 +228,22 @@ class Model:
             self.final_softcap = float(key("final_logit_softcapping", 30.0))
         elif arch == "gemma3" and float(key("final_logit_softcapping", 0.0)) != 0.0:
             self.final_softcap = float(key("final_logit_softcapping"))
+        # Gemma 4 (load_arch_hparams): f_attention_scale 1, sliding layers with their own head size and rotation width,
+        # the last shared_kv_layers layers reading an earlier layer's K/V (llama-model.cpp's reuse callback).
+        self.n_rot_swa = self.n_rot
+        self.kv_source = list(range(self.n_layer))
+        if arch == "gemma4":
+            self.q_scale, self.kq_scale = None, np.float32(1.0)
+            self.n_rot_swa = int(key("rope.dimension_count_swa", key("attention.key_length_swa")))
+            self.final_softcap = float(key("final_logit_softcapping", 0.0)) or None
+            kv_from_start = self.n_layer - int(key("attention.shared_kv_layers", 0))
+            self.kv_source = [il if il < kv_from_start else kv_from_start - (2 if self.is_swa[il] else 1) for il in range(self.n_layer)]
         self.no_rope = [arch == "smollm3" and (il + 1) % 4 == 0 for il in range(self.n_layer)]
         self.temp_scale = float(key("attention.temperature_scale", 0.0)) if arch == "mistral3" else 0.0
 
         self.w = {info[0]: torch.from_numpy(r.tensor(*info).copy()) for info in r.infos}
         for name in self.w:
-            if name.startswith(("rope_freqs", "rope_factors")):
+            if name.startswith(("rope_freqs", "rope_factors")) and not (arch == "gemma4" and name == "rope_freqs.weight"):
                 fail(f"{path}: {name}: RoPE frequency factors (Llama 3.1, LongRoPE) are not implemented")
         self.tied = "output.weight" not in self.w
         if self.tied:  # llama.cpp duplicates token_embd as the output
@@ -250,13 +273,15 @@ def rms_norm(x, w, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
 
 
-def rope_cache(positions, n_rot, freq_base, freq_scale=1.0):
-    """cos/sin (T, n_rot/2) like ggml_rope_cache_init: theta_0 = p, theta_i = theta_{i-1} * base^(-2/n_rot) in float32, times freq_scale."""
+def rope_cache(positions, n_rot, freq_base, freq_scale=1.0, freq_factors=None):
+    """cos/sin (T, n_rot/2) like ggml_rope_cache_init: theta_0 = p, theta_i = theta_{i-1} * base^(-2/n_rot) in float32,
+    divided by freq_factors[i] when given (rope_yarn(theta / ff, ...)), times freq_scale."""
     theta_scale = np.float32(np.power(np.float32(freq_base), np.float32(-2.0) / np.float32(n_rot)))
     theta = positions.astype(np.float32)
     cols = []
-    for _ in range(n_rot // 2):
-        cols.append(theta.copy() if freq_scale == 1.0 else (theta * np.float32(freq_scale)).astype(np.float32))
+    for i in range(n_rot // 2):
+        t = theta if freq_factors is None else (theta / np.float32(freq_factors[i])).astype(np.float32)
+        cols.append(t.copy() if freq_scale == 1.0 else (t * np.float32(freq_scale)).astype(np.float32))
         theta = (theta * theta_scale).astype(np.float32)
     th = np.stack(cols, axis=1).astype(np.float64)
     return torch.from_numpy(np.cos(th).astype(np.float32)), torch.from_numpy(np.sin(th).astype(np.float32))
@@ -305,6 +330,8 @@ def attention_masks(model, batch, causal_only):
 
 def forward(model, adapter, batch, causal_only=False, gelu_table=True):
     """Logits (T, V) for one packed micro-batch. `causal_only` ignores sliding windows (a deliberately wrong mask)."""
+    if model.arch == "gemma4":
+        return forward_gemma4(model, adapter, batch, causal_only, gelu_table)
     tokens = torch.tensor(batch["tokens"], dtype=torch.long)
     positions = np.asarray(batch["positions"], dtype=np.int64)
     T = tokens.shape[0]
@@ -380,6 +407,92 @@ def forward(model, adapter, batch, causal_only=False, gelu_table=True):
         logits = lin(x, "output")
     else:
         logits = x @ model.w["output.weight"].T
+    if model.final_softcap is not None:
+        logits = torch.tanh(logits * f32(1.0 / model.final_softcap)) * f32(model.final_softcap)
+    if adapter is not None:
+        unused = sorted(set(adapter.pairs) - used)
+        if unused:
+            fail(f"adapter tensors for {', '.join(unused)} match no weight the {model.arch} graph multiplies by")
+    return logits
+
+
+def forward_gemma4(model, adapter, batch, causal_only=False, gelu_table=True):
+    """Gemma 4 (dense), as llama.cpp's src/models/gemma4.cpp builds it, op for op."""
+    tokens = torch.tensor(batch["tokens"], dtype=torch.long)
+    positions = np.asarray(batch["positions"], dtype=np.int64)
+    T = tokens.shape[0]
+    E, H, L, eps = model.n_embd, model.n_head, model.n_layer, model.eps
+    w = model.w
+    ff = w["rope_freqs.weight"].numpy() if "rope_freqs.weight" in w else None
+    cos, sin = rope_cache(positions, model.n_rot, model.freq_base, model.freq_scale, ff)
+    cos_swa, sin_swa = rope_cache(positions, model.n_rot_swa, model.freq_base_swa, model.swa_freq_scale)
+    mask_full, mask_swa = attention_masks(model, batch, causal_only)
+    used = set()
+
+    def lin(x, name):
+        y = x @ w[name + ".weight"].T
+        if adapter is not None and (name + ".weight") in adapter.pairs:
+            a, b = adapter.pairs[name + ".weight"]
+            y = y + ((x @ a.T) @ b.T) * adapter.scale(name + ".weight")
+            used.add(name + ".weight")
+        return y
+
+    x = w["token_embd.weight"][tokens] * f32(math.sqrt(np.float32(E)))  # inp_scaled: sqrtf(n_embd)
+    per_layer = None
+    if "per_layer_token_embd.weight" in w:
+        P = w["per_layer_proj_norm.weight"].shape[0]
+        # build_inp_per_layer: the token's row [P * n_layer] as (n_layer, P), times sqrtf(P)
+        tok = w["per_layer_token_embd.weight"][tokens].reshape(T, L, P) * f32(math.sqrt(np.float32(P)))
+        # project_per_layer_inputs: per_layer_model_proj of the scaled embedding / sqrtf(n_embd), RMS-normed per layer
+        proj = (x @ w["per_layer_model_proj.weight"].T) * f32(np.float32(1.0) / np.float32(math.sqrt(np.float32(E))))
+        proj = rms_norm(proj.reshape(T, L, P), w["per_layer_proj_norm.weight"], eps)
+        per_layer = (proj + tok) * f32(np.float32(1.0) / np.float32(math.sqrt(np.float32(2.0))))
+    kv = {}
+    for il in range(L):
+        p = f"blk.{il}."
+        is_swa = model.is_swa[il]
+        D = w[p + "attn_q_norm.weight"].shape[0]
+        n_rot = model.n_rot_swa if is_swa else model.n_rot
+        c, s = (cos_swa, sin_swa) if is_swa else (cos, sin)
+        h = rms_norm(x, w[p + "attn_norm.weight"], eps)
+        q = lin(h, p + "attn_q").reshape(T, H, D)
+        q = rope(rms_norm(q, w[p + "attn_q_norm.weight"], eps), c, s, n_rot, True)
+        src = model.kv_source[il]
+        if src != il:
+            # a shared-KV layer: llama.cpp loads an adapter on its attn_k/attn_v (stock does, from any adapter file) but
+            # never multiplies by it, and neither does the reference (the engine gives them none)
+            used.update(p + n for n in ("attn_k.weight", "attn_v.weight"))
+        if src == il:
+            k_raw = lin(h, p + "attn_k")
+            v_raw = lin(h, p + "attn_v") if (p + "attn_v.weight") in w else k_raw  # no v_proj: V = K
+            Hkv = k_raw.shape[1] // D
+            k = rope(rms_norm(k_raw.reshape(T, Hkv, D), w[p + "attn_k_norm.weight"], eps), c, s, n_rot, True)
+            v = rms_norm(v_raw.reshape(T, Hkv, D), torch.ones(()), eps)  # ggml_rms_norm: no weight
+            kv[il] = (k, v)
+        else:
+            k, v = kv[src]
+        Hkv = k.shape[1]
+        group = H // Hkv
+        k = k.repeat_interleave(group, dim=1)
+        v = v.repeat_interleave(group, dim=1)
+        scores = torch.einsum("ihd,jhd->hij", q, k) * f32(model.kq_scale)
+        scores = scores + (mask_swa if (is_swa and mask_swa is not None) else mask_full)
+        att = torch.softmax(scores, dim=-1)
+        o = lin(torch.einsum("hij,jhd->ihd", att, v).reshape(T, H * D), p + "attn_output")
+        o = rms_norm(o, w[p + "post_attention_norm.weight"], eps)
+        attn_out = o + x
+        h = rms_norm(attn_out, w[p + "ffn_norm.weight"], eps)
+        f = gelu_ggml(lin(h, p + "ffn_gate"), gelu_table) * lin(h, p + "ffn_up")
+        f = rms_norm(lin(f, p + "ffn_down"), w[p + "post_ffw_norm.weight"], eps)
+        x = f + attn_out
+        if per_layer is not None:
+            g = gelu_ggml(lin(x, p + "inp_gate"), gelu_table) * per_layer[:, il, :]
+            g = rms_norm(lin(g, p + "proj"), w[p + "post_norm.weight"], eps)
+            x = x + g
+        if (p + "layer_output_scale.weight") in w:
+            x = x * w[p + "layer_output_scale.weight"]
+    x = rms_norm(x, w["output_norm.weight"], eps)
+    logits = lin(x, "output")
     if model.final_softcap is not None:
         logits = torch.tanh(logits * f32(1.0 / model.final_softcap)) * f32(model.final_softcap)
     if adapter is not None:

@@ -2,7 +2,7 @@
 """PyTorch reference for LoRA training on a GGUF of a trainable architecture (the oracle for our engine).
 
 It re-implements, in float32 and on the CPU, exactly what llama.cpp's graph computes for the model's
-architecture (llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3: see torch_arch.py for
+architecture (llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3, smollm3, mistral3, gemma4: see torch_arch.py for
 what each one adds), so that autograd gives reference gradients for the LoRA tensors:
   * weights are read from the GGUF as stored (rows of attn_q/attn_k are already permuted by the
     converter for the "normal" RoPE archs, which rotate adjacent pairs (2i, 2i+1); NEOX archs rotate

@@ -22,7 +22,7 @@
 // the architectures whose every graph op has a backward pass and whose attention goes through the paths the training
 // patches cover (0003, 0009).
 const std::vector<std::string> & engine_trainable_archs() {
-    static const std::vector<std::string> archs = { "llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3" };
+    static const std::vector<std::string> archs = { "llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3", "smollm3", "mistral3", "gemma4" };
     return archs;
 }
 
@@ -49,11 +49,6 @@ std::string engine_arch_refusal(const std::string & arch, int64_t n_expert) {
     if (n_expert > 0) {
         return "architecture '" + arch + "' here is a mixture-of-experts model (" + std::to_string(n_expert) + " experts), whose "
                "expert layers (MUL_MAT_ID) have no backward pass; " + supported + " (dense models only)";
-    }
-    // Same list and words as NOT_YET_PROVEN in sidecar/src/engine/architectures.ts.
-    if (arch == "gemma4") {
-        return "architecture 'gemma4' is not trained yet: its per-layer embeddings, shared-KV layers and proportional RoPE are "
-               "not yet proven against the PyTorch reference; " + supported;
     }
     const auto & archs = engine_trainable_archs();
     if (std::find(archs.begin(), archs.end(), arch) == archs.end()) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -78,8 +79,36 @@ static bool is_target_weight(const std::string & name, const std::set<std::strin
     return false;
 }
 
+// The weights that get an adapter: the targets' tensors, less those the graph never multiplies by.
+struct target_selection {
+    std::set<std::string> suffixes;
+    std::set<std::string> unused;
+};
+
 static bool target_filter(const char * name, void * user_data) {
-    return is_target_weight(name, *static_cast<const std::set<std::string> *>(user_data));
+    const auto * sel = static_cast<const target_selection *>(user_data);
+    return is_target_weight(name, sel->suffixes) && sel->unused.count(name) == 0;
+}
+
+// Gemma 4's shared-KV layers (the last <arch>.attention.shared_kv_layers) attend over an earlier layer's K/V: their
+// attn_k/attn_v are in the file (E2B's converter writes them) but gemma4.cpp never multiplies by them, so an adapter on
+// them would only ever get a zero gradient. They get none (and the saved adapter has none).
+static std::set<std::string> unused_weights(const engine_model * model) {
+    std::set<std::string> unused;
+    if (model->info.arch != "gemma4") {
+        return unused;
+    }
+    char buf[64] = {0};
+    const std::string key = model->info.arch + ".attention.shared_kv_layers";
+    if (llama_model_meta_val_str(model->model, key.c_str(), buf, sizeof(buf)) <= 0) {
+        return unused;
+    }
+    const int32_t n_shared = std::atoi(buf);
+    for (int32_t il = std::max<int32_t>(0, model->info.n_layer - n_shared); il < model->info.n_layer; ++il) {
+        unused.insert("blk." + std::to_string(il) + ".attn_k.weight");
+        unused.insert("blk." + std::to_string(il) + ".attn_v.weight");
+    }
+    return unused;
 }
 
 static bool abort_if_cancelled(void * user_data) {
@@ -118,12 +147,14 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
     if (modules.empty()) {
         modules = { "attn_q", "attn_k", "attn_v", "attn_o", "ffn_gate", "ffn_up", "ffn_down" };
     }
-    std::set<std::string> suffixes;
+    target_selection selection;
+    selection.unused = unused_weights(model);
+    std::set<std::string> & suffixes = selection.suffixes;
     for (const auto & module : modules) {
         const std::string suffix = module_suffix(model->info.arch, module);
         bool found = false;
         for (const auto & w : model->weights) {
-            if (is_target_weight(w.first, { suffix })) {
+            if (is_target_weight(w.first, { suffix }) && selection.unused.count(w.first) == 0) {
                 found = true;
                 if (adapter_opts.rank > w.second[0] || adapter_opts.rank > w.second[1]) {
                     throw engine_error(ENGINE_ERR_INVALID_ARGUMENT, "adapter.rank " + std::to_string(adapter_opts.rank) + " exceeds the width of " +
@@ -159,7 +190,7 @@ engine_trainer * engine_trainer_init(engine_model * model, const engine_adapter_
     }
     llama_set_abort_callback(trainer->ctx, abort_if_cancelled, trainer.get());
 
-    trainer->adapter = llama_adapter_lora_init_empty(model->model, adapter_opts.rank, adapter_opts.alpha, target_filter, &suffixes, adapter_opts.seed);
+    trainer->adapter = llama_adapter_lora_init_empty(model->model, adapter_opts.rank, adapter_opts.alpha, target_filter, &selection, adapter_opts.seed);
     if (!trainer->adapter) {
         const std::string why = engine_log_tail_take();
         llama_free(trainer->ctx);

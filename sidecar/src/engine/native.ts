@@ -1,7 +1,7 @@
 // The addon's raw surface (sidecar/native/addon/*.cpp) and its loader. Only ./engine.ts uses this module.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineUnavailableError } from "./errors";
 import type { BackendNodeCounts, Capabilities, ModelInfo, NamedTensor, StepResult } from "./types";
@@ -64,18 +64,38 @@ export function nativeAddonPath(): string {
     return process.env.LORA_STUDIO_ENGINE_PATH || join(packageRoot(), ADDON_RELATIVE_PATH);
 }
 
+/** The platform the installable package (scripts/package.mjs) ships a prebuilt engine for. */
+export const PREBUILT_ENGINE_PLATFORM = "linux-x64";
+
+/**
+ * What ENGINE_UNAVAILABLE says when the addon is missing (`loadError` undefined) or does not load: the platform, and
+ * what to do there. Only linux-x64 packages carry a prebuilt engine; elsewhere it is built from source with CMake.
+ * An installed package has no scripts/, so the command is named for a source checkout, with the variable that points
+ * an installed extension at the addon it builds.
+ */
+export function engineUnavailableMessage(where: { path: string; platform: string; arch: string }, loadError?: string): string {
+    const { path, platform, arch } = where;
+    const here = `${platform}-${arch}`;
+    const what = loadError === undefined
+        ? `The native engine is not built for ${here} (${path} is missing).`
+        : `Cannot load the native engine ${path} on ${here}: ${loadError}.`;
+    const prebuilt = here === PREBUILT_ENGINE_PLATFORM ? "" : ` LoRA Studio packages carry a prebuilt engine for ${PREBUILT_ENGINE_PLATFORM} only.`;
+    return `${what}${prebuilt} Build it from source (needs CMake and a C++ compiler): in a LoRA Studio checkout run \`npm install\``
+        + ` and \`node scripts/build-native.mjs\`, then restart the sidecar; an installed extension finds the result through`
+        + ` LORA_STUDIO_ENGINE_PATH=<checkout>/${ADDON_RELATIVE_PATH.split(sep).join("/")}.`;
+}
+
 let cached: NativeBinding | undefined;
 
 export function loadNativeBinding(): NativeBinding {
     if (cached) return cached;
     const path = nativeAddonPath();
-    if (!existsSync(path)) {
-        throw new EngineUnavailableError(`the native engine is not built (${path} is missing); run \`node scripts/build-native.mjs\``);
-    }
+    const where = { path, platform: process.platform, arch: process.arch };
+    if (!existsSync(path)) throw new EngineUnavailableError(engineUnavailableMessage(where));
     try {
         cached = createRequire(join(packageRoot(), "package.json"))(path) as NativeBinding;
     } catch (err) {
-        throw new EngineUnavailableError(`cannot load the native engine ${path}: ${(err as Error).message}`);
+        throw new EngineUnavailableError(engineUnavailableMessage(where, (err as Error).message));
     }
     return cached;
 }

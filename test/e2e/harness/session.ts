@@ -1,18 +1,22 @@
 // One real VS Code for one E2E test: code-server on a free port with private temp dirs, Debian Chromium
-// driven by Playwright, and this repository loaded as the extension under development (no packaging).
+// driven by Playwright, and this repository loaded as the extension under development (no packaging), or a
+// packaged .vsix installed into the session's empty extensions dir.
 // Optionally runs the in-host test suites (test/host) through extensionTestsPath and reports their exit
 // code the way @vscode/test-web does, through window.codeAutomationExit.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { CodeServerProcess } from "./codeServerProcess";
+import { CodeServerProcess, codeServerEntry } from "./codeServerProcess";
 import { chromiumPath, hostTestsEntry, repoRoot, resultsDir } from "./paths";
 import type { HostReport } from "../../host/report";
 
 /** Upper bounds for events; a healthy session needs a few seconds for each. */
 const WORKBENCH_READY_TIMEOUT_MS = 60_000;
 const HOST_TESTS_TIMEOUT_MS = 120_000;
+/** `--install-extension` unpacks a ~16 MB VSIX; a few seconds here. */
+const VSIX_INSTALL_TIMEOUT_MS = 120_000;
 
 /** LORA_STUDIO_E2E_DEBUG=1 prints each startup phase and forwards the workbench console to stderr. */
 const debugEnabled = Boolean(process.env.LORA_STUDIO_E2E_DEBUG);
@@ -56,6 +60,11 @@ export interface SessionOptions {
     env?: Record<string, string>;
     /** Keep Workspace Trust enabled (default: disabled, as for a trusted folder). */
     workspaceTrust?: boolean;
+    /**
+     * A .vsix to install into the session's empty extensions dir (`code-server --install-extension`) and run instead of
+     * this repository as the extension under development: the package as a user installs it.
+     */
+    installedVsix?: string;
 }
 
 export interface HostTestsResult {
@@ -114,13 +123,23 @@ export class CodeServerSession {
         // node --test marks its children; the extension host is not a test file.
         delete env.NODE_TEST_CONTEXT;
 
+        const extensionsDir = dir("extensions");
+        if (options.installedVsix) {
+            try {
+                installVsix(options.installedVsix, extensionsDir, userDataDir, env);
+            } catch (err) {
+                rmSync(tempRoot, { recursive: true, force: true });
+                throw err;
+            }
+        }
+
         debug(`${options.name}: starting code-server`);
         let server: CodeServerProcess | undefined;
         let browser: Browser | undefined;
         let page: Page | undefined;
         try {
             server = await CodeServerProcess.start({
-                workspace, userDataDir, extensionsDir: dir("extensions"), env, workspaceTrust: options.workspaceTrust ?? false
+                workspace, userDataDir, extensionsDir, env, workspaceTrust: options.workspaceTrust ?? false
             });
             debug(`${options.name}: code-server listening on ${server.url.host}; launching chromium`);
             browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS, env: { ...process.env, ...xdg } });
@@ -151,7 +170,7 @@ export class CodeServerSession {
 
     private async open(): Promise<void> {
         const payload: [string, string][] = [
-            ["extensionDevelopmentPath", this.remoteUri(repoRoot)],
+            ...(this.options.installedVsix ? [] : [["extensionDevelopmentPath", this.remoteUri(repoRoot)] as [string, string]]),
             ["skipWelcome", "true"],
             ["skipReleaseNotes", "true"]
         ];
@@ -218,6 +237,15 @@ export class CodeServerSession {
         await this.server.stop();
         rmSync(this.tempRoot, { recursive: true, force: true });
     }
+}
+
+/** `code-server --install-extension VSIX` into a private extensions dir; throws with code-server's output if it fails. */
+function installVsix(vsix: string, extensionsDir: string, userDataDir: string, env: NodeJS.ProcessEnv): void {
+    const r = spawnSync(process.execPath, [codeServerEntry, "--extensions-dir", extensionsDir, "--user-data-dir", userDataDir, "--install-extension", vsix], {
+        env, encoding: "utf8", timeout: VSIX_INSTALL_TIMEOUT_MS
+    });
+    if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
+    debug(`installed ${basename(vsix)}: ${r.stdout.trim()}`);
 }
 
 /** test-results/e2e/<session>/, emptied when the session starts so an earlier run's pictures are not mistaken for this run's. */
