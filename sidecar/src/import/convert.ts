@@ -5,6 +5,7 @@ import { CellError } from "./errors";
 import type { ImportMapping } from "./mapping";
 import { compileTemplate, renderTemplate, type CompiledTemplate } from "./template";
 import type { ChatMessage } from "./types";
+import { hashString, Sfc32 } from "../tinyModel/prng";
 
 /** ShareGPT's `from` values and the chat role each one is. */
 const SHAREGPT_ROLES: Readonly<Record<string, ChatMessage["role"]>> = {
@@ -80,14 +81,8 @@ export function rowConverter(mapping: ImportMapping, columns: readonly string[])
     };
 }
 
-/** A seeded split: the same seed and rows give the same held-out rows. mulberry32, one draw per row in order. */
+/** A seeded split: the same seed and rows give the same held-out rows (the shuffle's generator, one draw per row). */
 export function seededSplit(seed: number, fraction: number): () => boolean {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296 < fraction;
-    };
+    const rng = new Sfc32(seed >>> 0, hashString("import-split"));
+    return () => rng.nextU32() / 4294967296 < fraction;
 }
