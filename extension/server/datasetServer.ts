@@ -238,16 +238,26 @@ export function startDatasetServer(connection: Connection): void {
     /**
      * On a first start the client can answer the initial configuration pull before it has read the user's settings
      * file, and sends no change afterwards (seen in code-server on a fresh profile): the preview would then say "set
-     * loraStudio.baseModel" although it is set. Before saying so, read the settings again.
+     * loraStudio.baseModel" although it is set. While no model is known, a preview request reads the settings again:
+     * the summary in the background (a round trip inside it would hold its answer behind a big file's validation),
+     * the label mask before answering (it is useless without the model).
      */
     async function settingsIfNoModel(): Promise<void> {
-        if (!tokenizer.modelPath && canPullConfiguration) await reloadSettings();
+        if (tokenizer.modelPath || !canPullConfiguration) return;
+        let pulled: unknown;
+        try {
+            pulled = await connection.workspace.getConfiguration(SETTINGS_SECTION);
+        } catch {
+            return; // reloadSettings reports a failing pull; the answer then says what it knows
+        }
+        // Only a model that appeared is worth a reload (which re-checks every open document).
+        if (sanitizeSettings(pulled).baseModel) await reloadSettings(pulled);
     }
 
     connection.onRequest(DatasetSummaryRequest.type, async ({ uri }) => {
         const doc = await documentFor(uri);
         const result = await doc.validate();
-        await settingsIfNoModel();
+        void settingsIfNoModel();
         // A tokenizer still loading (seconds, once) is worth waiting for: the preview would show no token lengths.
         if (tokenizer.loading && !tokenizer.counter && !tokenizer.error) await tokenizer.loading;
         const counter = tokenizer.counter;
