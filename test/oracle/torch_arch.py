@@ -328,6 +328,31 @@ def attention_masks(model, batch, causal_only):
     return full, torch.zeros(T, T).masked_fill(~(visible & in_window), float("-inf"))
 
 
+def adapted_linear(weights, adapter, used):
+    """x @ W^T (+ bias) (+ scale * B(A x) where the adapter has a pair for W); records each adapted weight in `used`."""
+    def lin(x, name):
+        y = x @ weights[name + ".weight"].T
+        if (name + ".bias") in weights:
+            y = y + weights[name + ".bias"]
+        if adapter is not None and (name + ".weight") in adapter.pairs:
+            a, b = adapter.pairs[name + ".weight"]
+            y = y + ((x @ a.T) @ b.T) * adapter.scale(name + ".weight")
+            used.add(name + ".weight")
+        return y
+    return lin
+
+
+def finish_logits(model, adapter, used, logits):
+    """The final soft-cap, then the check that every adapter pair met a weight the graph multiplies by."""
+    if model.final_softcap is not None:
+        logits = torch.tanh(logits * f32(1.0 / model.final_softcap)) * f32(model.final_softcap)
+    if adapter is not None:
+        unused = sorted(set(adapter.pairs) - used)
+        if unused:
+            fail(f"adapter tensors for {', '.join(unused)} match no weight the {model.arch} graph multiplies by")
+    return logits
+
+
 def forward(model, adapter, batch, causal_only=False, gelu_table=True):
     """Logits (T, V) for one packed micro-batch. `causal_only` ignores sliding windows (a deliberately wrong mask)."""
     if model.arch == "gemma4":
@@ -344,16 +369,7 @@ def forward(model, adapter, batch, causal_only=False, gelu_table=True):
         floors = np.floor(positions.astype(np.float32) / np.float32(model.n_ctx_orig)).astype(np.float64)
         temp = torch.from_numpy((np.log(floors + 1.0) * model.temp_scale + 1.0).astype(np.float32))[:, None, None]
     used = set()
-
-    def lin(x, name):
-        y = x @ model.w[name + ".weight"].T
-        if (name + ".bias") in model.w:
-            y = y + model.w[name + ".bias"]
-        if adapter is not None and (name + ".weight") in adapter.pairs:
-            a, b = adapter.pairs[name + ".weight"]
-            y = y + ((x @ a.T) @ b.T) * adapter.scale(name + ".weight")
-            used.add(name + ".weight")
-        return y
+    lin = adapted_linear(model.w, adapter, used)
 
     x = model.w["token_embd.weight"][tokens]
     if model.embd_scale is not None:
@@ -407,13 +423,7 @@ def forward(model, adapter, batch, causal_only=False, gelu_table=True):
         logits = lin(x, "output")
     else:
         logits = x @ model.w["output.weight"].T
-    if model.final_softcap is not None:
-        logits = torch.tanh(logits * f32(1.0 / model.final_softcap)) * f32(model.final_softcap)
-    if adapter is not None:
-        unused = sorted(set(adapter.pairs) - used)
-        if unused:
-            fail(f"adapter tensors for {', '.join(unused)} match no weight the {model.arch} graph multiplies by")
-    return logits
+    return finish_logits(model, adapter, used, logits)
 
 
 def forward_gemma4(model, adapter, batch, causal_only=False, gelu_table=True):
@@ -428,14 +438,7 @@ def forward_gemma4(model, adapter, batch, causal_only=False, gelu_table=True):
     cos_swa, sin_swa = rope_cache(positions, model.n_rot_swa, model.freq_base_swa, model.swa_freq_scale)
     mask_full, mask_swa = attention_masks(model, batch, causal_only)
     used = set()
-
-    def lin(x, name):
-        y = x @ w[name + ".weight"].T
-        if adapter is not None and (name + ".weight") in adapter.pairs:
-            a, b = adapter.pairs[name + ".weight"]
-            y = y + ((x @ a.T) @ b.T) * adapter.scale(name + ".weight")
-            used.add(name + ".weight")
-        return y
+    lin = adapted_linear(w, adapter, used)
 
     x = w["token_embd.weight"][tokens] * f32(math.sqrt(np.float32(E)))  # inp_scaled: sqrtf(n_embd)
     per_layer = None
@@ -493,10 +496,4 @@ def forward_gemma4(model, adapter, batch, causal_only=False, gelu_table=True):
             x = x * w[p + "layer_output_scale.weight"]
     x = rms_norm(x, w["output_norm.weight"], eps)
     logits = lin(x, "output")
-    if model.final_softcap is not None:
-        logits = torch.tanh(logits * f32(1.0 / model.final_softcap)) * f32(model.final_softcap)
-    if adapter is not None:
-        unused = sorted(set(adapter.pairs) - used)
-        if unused:
-            fail(f"adapter tensors for {', '.join(unused)} match no weight the {model.arch} graph multiplies by")
-    return logits
+    return finish_logits(model, adapter, used, logits)

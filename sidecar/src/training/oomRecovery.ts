@@ -6,8 +6,11 @@
 // examples trained are the same, only packed into shorter rows. A checkpoint's cursor counts rows of the old
 // length; translateCursor finds where the same place in the epoch is among the new rows.
 
+import { OutOfMemoryError } from "../engine";
 import { packEpoch, type PreparedDataset } from "../pipeline";
 import type { TokenizedExample } from "../pipeline/types";
+import type { MemoryAdjustment } from "../protocol/sidecar";
+import type { ResolvedRunConfig } from "./config";
 import { MIN_SEQUENCE_LENGTH } from "./memoryEstimate";
 
 /** Tokens of the longest sequence in the training and validation sets: the shortest row that holds them all. */
@@ -27,6 +30,38 @@ export function shrinkMicroBatch(
     const sequenceLength = Math.floor(current.sequenceLength / 2);
     if (sequenceLength < Math.max(MIN_SEQUENCE_LENGTH, minSequenceLength)) return undefined;
     return { sequenceLength, gradAccum: current.gradAccum * 2 };
+}
+
+/**
+ * One turn of runService's out-of-memory loop: the config with the next smaller micro-batch and the adjustment to
+ * report. `midRun` (a step failed after training began) reports each restart on its own; at start, the adjustment
+ * accumulates from the first config (`previous`). Throws OutOfMemoryError when rows cannot get shorter.
+ */
+export function smallerAfterOutOfMemory(
+    current: { config: ResolvedRunConfig; prepared: Pick<PreparedDataset, "train" | "validation"> },
+    failureMessage: string,
+    midRun: boolean,
+    previous: MemoryAdjustment | undefined
+): { config: ResolvedRunConfig; adjustment: MemoryAdjustment } {
+    const longest = longestSequence(current.prepared);
+    const smaller = shrinkMicroBatch(current.config, longest);
+    const L = current.config.sequenceLength;
+    if (!smaller) {
+        throw new OutOfMemoryError("OUT_OF_MEMORY", `${failureMessage}; the micro-batch is already the smallest the data allows ` +
+            `(sequenceLength ${L}, the longest example has ${longest} tokens)`);
+    }
+    const reason = midRun
+        ? `out of memory with sequenceLength ${L} (${failureMessage}); continuing from the last checkpoint ` +
+            `with sequenceLength ${smaller.sequenceLength} and gradAccum ${smaller.gradAccum} (the same tokens per optimizer step)`
+        : `out of memory while loading with sequenceLength ${L} (${failureMessage}); ` +
+            `training with sequenceLength ${smaller.sequenceLength} and gradAccum ${smaller.gradAccum} instead (the same tokens per optimizer step)`;
+    const adjustment: MemoryAdjustment = {
+        reason,
+        previousSequenceLength: midRun ? L : previous?.previousSequenceLength ?? L,
+        previousGradAccum: midRun ? current.config.gradAccum : previous?.previousGradAccum ?? current.config.gradAccum,
+        ...smaller
+    };
+    return { config: { ...current.config, ...smaller }, adjustment };
 }
 
 function sourceKey(source: { file: string; line: number }): string {

@@ -27,7 +27,7 @@ import { writeJsonAtomic } from "./atomicFile";
 import { prepareOptionsFor, requireRunConfig, type ResolvedRunConfig } from "./config";
 import { readModelShape, type ModelShape } from "./memoryEstimate";
 import { preflightMemory } from "./memoryPreflight";
-import { longestSequence, shrinkMicroBatch } from "./oomRecovery";
+import { smallerAfterOutOfMemory } from "./oomRecovery";
 import { RunRefusedError } from "./runErrors";
 import { RunLockedError, type RunLockHolder, type RunLockOwner } from "./runLock";
 import { nodeFileProbe } from "./runConfigProbe";
@@ -405,27 +405,11 @@ export class TrainingRunService {
         const midRun = failure !== undefined;
         for (;;) {
             if (failure) {
-                const longest = longestSequence(current.prepared);
-                const smaller = shrinkMicroBatch(current.config, longest);
-                if (!smaller) {
-                    throw new OutOfMemoryError("OUT_OF_MEMORY", `${failure.message}; the micro-batch is already the smallest the data allows ` +
-                        `(sequenceLength ${current.config.sequenceLength}, the longest example has ${longest} tokens)`);
-                }
-                const L = current.config.sequenceLength;
-                const reason = midRun
-                    ? `out of memory with sequenceLength ${L} (${failure.message}); continuing from the last checkpoint ` +
-                        `with sequenceLength ${smaller.sequenceLength} and gradAccum ${smaller.gradAccum} (the same tokens per optimizer step)`
-                    : `out of memory while loading with sequenceLength ${L} (${failure.message}); ` +
-                        `training with sequenceLength ${smaller.sequenceLength} and gradAccum ${smaller.gradAccum} instead (the same tokens per optimizer step)`;
+                const step = smallerAfterOutOfMemory(current, failure.message, midRun, adjustment);
+                adjustment = step.adjustment;
                 // Mid-run, each restart is announced on its own (memoryAdjusted); at start, the result carries the whole change.
-                adjustment = {
-                    reason,
-                    previousSequenceLength: midRun ? L : adjustment?.previousSequenceLength ?? L,
-                    previousGradAccum: midRun ? current.config.gradAccum : adjustment?.previousGradAccum ?? current.config.gradAccum,
-                    ...smaller
-                };
-                if (!midRun) this.events.log("warn", `run ${entry.runId}: ${reason}`);
-                current = { config: { ...current.config, ...smaller }, prepared: current.prepared };
+                if (!midRun) this.events.log("warn", `run ${entry.runId}: ${adjustment.reason}`);
+                current = { config: step.config, prepared: current.prepared };
                 writeJsonAtomic(directory.configPath, current.config);
             }
             const run = await this.newRun(directory, current, options.resume || midRun);

@@ -5,7 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { packEpoch } from "../../../sidecar/src/pipeline";
 import type { TokenizedExample } from "../../../sidecar/src/pipeline/types";
-import { longestSequence, shrinkMicroBatch, translateCursor } from "../../../sidecar/src/training/oomRecovery";
+import { OutOfMemoryError } from "../../../sidecar/src/engine";
+import type { ResolvedRunConfig } from "../../../sidecar/src/training/config";
+import { longestSequence, shrinkMicroBatch, smallerAfterOutOfMemory, translateCursor } from "../../../sidecar/src/training/oomRecovery";
 
 function example(line: number, length: number): TokenizedExample {
     const mask = new Uint8Array(length).fill(1);
@@ -42,4 +44,22 @@ test("a cursor among long rows moves to the first short row holding an untrained
         }
         assert.equal(translateCursor(train, 7, { epoch, row: oldRows.length }, 128, 64).row, newRows.length, "the end of the epoch stays the end");
     }
+});
+
+test("one out-of-memory turn: at load the adjustment keeps the first shape, mid-run it reports each restart; none left throws", () => {
+    const prepared = { train, validation: [] };
+    const config = { sequenceLength: 128, gradAccum: 2, learningRate: 1e-3 } as unknown as ResolvedRunConfig;
+    const first = smallerAfterOutOfMemory({ config, prepared }, "cudaMalloc failed", false, undefined);
+    assert.equal(first.config.sequenceLength, 64);
+    assert.equal(first.config.gradAccum, 4);
+    assert.equal((first.config as unknown as { learningRate: number }).learningRate, 1e-3, "the rest of the config is kept");
+    assert.match(first.adjustment.reason, /while loading with sequenceLength 128 \(cudaMalloc failed\)/);
+    const second = smallerAfterOutOfMemory({ config: first.config, prepared }, "again", false, first.adjustment);
+    assert.deepEqual([second.adjustment.previousSequenceLength, second.adjustment.previousGradAccum], [128, 2], "at load: from the first config");
+    assert.deepEqual([second.adjustment.sequenceLength, second.adjustment.gradAccum], [32, 8]);
+    const midRun = smallerAfterOutOfMemory({ config: first.config, prepared }, "step 5", true, first.adjustment);
+    assert.deepEqual([midRun.adjustment.previousSequenceLength, midRun.adjustment.previousGradAccum], [64, 4], "mid-run: from this attempt");
+    assert.match(midRun.adjustment.reason, /continuing from the last checkpoint/);
+    assert.throws(() => smallerAfterOutOfMemory({ config: second.config, prepared }, "still", true, undefined),
+        (e: unknown) => e instanceof OutOfMemoryError && /already the smallest the data allows \(sequenceLength 32, the longest example has 30 tokens\)/.test(e.message));
 });
