@@ -132,7 +132,7 @@ export function buildAxolotlConfig(run: ResolvedRunConfig, facts: AxolotlFacts, 
     if (!Number.isInteger(facts.gpus) || facts.gpus < 1) throw new AxolotlConfigError(`gpus must be a whole number ≥ 1, got ${facts.gpus}`);
     const accumulation = Math.max(1, Math.floor(run.gradAccum / facts.gpus));
     if (accumulation * facts.gpus !== run.gradAccum) {
-        warnings.push(`the run's batch was ${run.gradAccum} packed rows per step; on ${facts.gpus} GPUs with gradient_accumulation_steps ${accumulation} it is ${accumulation * facts.gpus}: adjust learning_rate if the loss behaves differently`);
+        warnings.push(`the run's batch was ${run.gradAccum} packed row(s) per step; on ${facts.gpus} GPUs with gradient_accumulation_steps ${accumulation} it is ${accumulation * facts.gpus}: adjust learning_rate if the loss behaves differently`);
     }
     const excess = EXCESS_LENGTH[run.truncation];
     if (excess === undefined) warnings.push(`the run truncated long examples from the left (truncation "truncate-left"); Axolotl truncates only from the right, so excess_length_strategy is "truncate"`);

@@ -27,9 +27,9 @@ const STRATEGY_TEXT: Record<AxolotlStrategy, string> = {
 export function axolotlReadme(f: AxolotlReadmeFacts): string {
     const install = f.strategy === "fsdp" ? `pip install "axolotl[flash-attn]==${AXOLOTL_VERSION}"` : `pip install "axolotl[flash-attn,deepspeed]==${AXOLOTL_VERSION}"`;
     const lines = [
-        `# LoRA Studio run ${f.runId} as an Axolotl job`,
+        `# LoRA Studio run \`${f.runId}\` as an Axolotl job`,
         "",
-        `Trains the same LoRA as LoRA Studio's run ${f.runId} (rank, alpha, dropout, target modules, learning rate and schedule,`,
+        `Trains the same LoRA as LoRA Studio's run \`${f.runId}\` (rank, alpha, dropout, target modules, learning rate and schedule,`,
         "sequence length with packing, epochs, assistant-only loss) with [Axolotl](https://github.com/axolotl-ai-cloud/axolotl)",
         `on ${f.gpus} GPU${f.gpus === 1 ? "" : "s"}, starting from the Hugging Face model \`${f.baseModel}\`.`,
         "",

@@ -114,7 +114,7 @@ test("GPUs divide the accumulation; an uneven split and left truncation are warn
     assert.equal(uneven.config.gradient_accumulation_steps, 1);
     assert.equal(uneven.config.excess_length_strategy, "truncate");
     assert.equal(uneven.warnings.length, 2);
-    assert.match(uneven.warnings[0]!, /batch was 1 packed rows per step; on 4 GPUs .* it is 4/);
+    assert.match(uneven.warnings[0]!, /batch was 1 packed row\(s\) per step; on 4 GPUs .* it is 4/);
     assert.match(uneven.warnings[1]!, /truncate-left/);
 });
 
