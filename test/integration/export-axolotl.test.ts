@@ -3,7 +3,8 @@
 // refused naming the file and the metadata fields, with nothing written, until --base-model gives one. The folder's
 // config.yml, read by PyYAML as Axolotl reads it, is checked against our schema of Axolotl 0.18.0's configuration; its
 // data is the run's file byte for byte; an existing folder is replaced only with --force; a folder holding an input
-// is never replaced.
+// is never replaced. Through the sidecar (what the editor sends), the unknown repository is InvalidParams naming the
+// field baseModelRepo, which the editor asks for and resends.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,10 @@ import { dirname, join } from "node:path";
 import { factsAdapter, type FactsAdapter } from "../oracle/trainedAdapter";
 import { axolotlSchemaErrors, pyyamlLoad, pyyamlMissing } from "../unit/support/axolotlSchema";
 import { runCli } from "./trainCliHarness";
+import { ResponseError } from "vscode-jsonrpc";
+import { ExportRunRequest, SidecarErrorCode, type SidecarErrorData } from "../../sidecar/src/protocol/sidecar";
+import { engineSkip } from "./engineHarness";
+import { testSupervisor } from "./sidecarHarness";
 
 const dir = mkdtempSync(join(tmpdir(), "export-axolotl-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,4 +110,27 @@ test("an existing Axolotl folder is replaced only with --force; a folder holding
     assert.match(noRun.stderr, /--format axolotl needs --run RUN_DIR/);
     const wrongFlag = await runCli(["export", "--run", runDir, "--format", "peft", "--gpus", "2", "--out", join(dir, "x")]);
     assert.match(wrongFlag.stderr, /--gpus applies to --format axolotl only/);
+});
+
+test("export/run (the editor's request): an unknown repository names the field baseModelRepo; resent with it, the folder is written", { skip: engineSkip, timeout: 10 * 60_000 }, async () => {
+    const { supervisor } = testSupervisor();
+    try {
+        const out = join(dir, "job-rpc");
+        await assert.rejects(supervisor.sendRequest(ExportRunRequest.type, { runDirectory: runDir, format: "axolotl", out }), (err: unknown) => {
+            assert.ok(err instanceof ResponseError);
+            assert.equal(err.code, SidecarErrorCode.InvalidParams);
+            assert.deepEqual((err.data as SidecarErrorData).fields?.map((f) => f.path), [["baseModelRepo"]]);
+            assert.match(err.message, /tiny-f32\.gguf: no Hugging Face repository in the GGUF metadata/);
+            return true;
+        });
+        assert.ok(!existsSync(out));
+        const result = await supervisor.sendRequest(ExportRunRequest.type, { runDirectory: runDir, format: "axolotl", out, baseModelRepo: "example-org/tiny-llama", gpus: 2, strategy: "fsdp" });
+        assert.equal(result.path, out);
+        assert.deepEqual(result.files.map((f) => f.slice(out.length + 1)).sort(), ["README.md", "config.yml", "data/train.jsonl"]);
+        assert.match(readFileSync(join(out, "README.md"), "utf8"), /accelerate launch --num_processes 2 -m axolotl\.cli\.train config\.yml/);
+        await assert.rejects(supervisor.sendRequest(ExportRunRequest.type, { runDirectory: runDir, format: "peft", gpus: 2, out: join(dir, "p") }), /"gpus" applies to format "axolotl" only/);
+        await assert.rejects(supervisor.sendRequest(ExportRunRequest.type, { runDirectory: runDir, format: "axolotl", strategy: "zero9" as never, out }), /"strategy" must be one of deepspeed-zero2, deepspeed-zero3, fsdp/);
+    } finally {
+        await supervisor.stop();
+    }
 });
