@@ -84,6 +84,8 @@ export interface ExportCommandArgs {
     quiet?: boolean;
     /** Tests: the answer to "already exists, replace?" without the modal. */
     replaceExisting?: boolean;
+    /** Tests: the answer to "which Hugging Face repository?" (asked when the GGUF names none) without the input box. */
+    baseModelRepoAnswer?: string;
 }
 
 /** A palette call has no argument, the runs view passes its node (with runId), a test passes ExportCommandArgs. */
@@ -194,7 +196,7 @@ async function exportRun(supervisor: SidecarSupervisor, target: unknown): Promis
                     if (!(await confirmReplace(error, args))) return undefined;
                     request = { ...request, overwrite: true };
                 } else if (asksForBaseModelRepo(error) && request.baseModelRepo === undefined) {
-                    const repo = await askBaseModelRepo(error.message);
+                    const repo = args.baseModelRepoAnswer ?? (await askBaseModelRepo(error.message));
                     if (!repo) return undefined;
                     request = { ...request, baseModelRepo: repo };
                 } else {
