@@ -6,7 +6,10 @@
 // How our training maps onto Axolotl's (each key is one of Axolotl's, v0.18.0):
 // - LoRA: r, alpha, dropout; target modules under their Hugging Face names (engine/architectures.ts, as the PEFT
 //   export names them). A base trained 4-bit is QLoRA (adapter: qlora, load_in_4bit); 8-bit is LoRA on load_in_8bit.
-// - One of our micro-batches is one packed row of sequenceLength tokens: sample_packing with micro_batch_size 1.
+// - One of our micro-batches is one packed row of sequenceLength tokens: sample_packing with micro_batch_size 1, padded
+//   to the full length, and attention that keeps packed examples apart as our engine does (sdpa: Axolotl's validator
+//   counts sdpa and eager as backends that isolate packed samples; flash-attention would need a compiled extra).
+//   Evaluation is not packed (a small validation file may not fill one packed batch).
 // - Our loss covers every assistant turn and the end-of-turn token after it (pipeline/render.ts): chat_template with
 //   roles_to_train [assistant] and train_on_eos "turn", the tokenizer's own template (the GGUF's is copied from it).
 // - Over-length examples: drop and truncate-right and fail have Axolotl equivalents; truncate-left has none (warned).
@@ -155,6 +158,9 @@ export function buildAxolotlConfig(run: ResolvedRunConfig, facts: AxolotlFacts, 
         dataset_prepared_path: "last_run_prepared",
         sequence_len: run.sequenceLength,
         sample_packing: true,
+        pad_to_sequence_len: true,
+        ...(hasValidationFile || run.validationSplit > 0 ? { eval_sample_packing: false } : {}),
+        attn_implementation: "sdpa",
         excess_length_strategy: excess ?? "truncate",
         micro_batch_size: 1,
         gradient_accumulation_steps: accumulation,

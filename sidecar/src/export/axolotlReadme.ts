@@ -25,7 +25,8 @@ const STRATEGY_TEXT: Record<AxolotlStrategy, string> = {
 };
 
 export function axolotlReadme(f: AxolotlReadmeFacts): string {
-    const install = f.strategy === "fsdp" ? `pip install "axolotl[flash-attn]==${AXOLOTL_VERSION}"` : `pip install "axolotl[flash-attn,deepspeed]==${AXOLOTL_VERSION}"`;
+    // No flash-attn extra: config.yml uses PyTorch's sdpa attention, so nothing has to be compiled.
+    const install = f.strategy === "fsdp" ? `pip install "axolotl==${AXOLOTL_VERSION}"` : `pip install "axolotl[deepspeed]==${AXOLOTL_VERSION}"`;
     const lines = [
         `# LoRA Studio run \`${f.runId}\` as an Axolotl job`,
         "",

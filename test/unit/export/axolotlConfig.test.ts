@@ -69,6 +69,8 @@ test("the config carries the run's LoRA, data, schedule and batch settings", () 
     assert.equal(c.load_in_4bit, undefined);
     assert.deepEqual([c.lora_r, c.lora_alpha, c.lora_dropout], [8, 16, 0.1]);
     assert.deepEqual([c.sequence_len, c.sample_packing, c.micro_batch_size, c.gradient_accumulation_steps], [1024, true, 1, 4]);
+    // Packed examples kept apart as the engine keeps them; no evaluation to pack without validation data.
+    assert.deepEqual([c.pad_to_sequence_len, c.attn_implementation, c.eval_sample_packing], [true, "sdpa", undefined]);
     assert.deepEqual([c.learning_rate, c.lr_scheduler, c.warmup_steps, c.warmup_ratio, c.num_epochs, c.seed], [1e-4, "constant_with_warmup", 10, undefined, 2, 7]);
     assert.equal(c.excess_length_strategy, "raise");
     assert.deepEqual(c.datasets, [{
@@ -91,8 +93,10 @@ test("validation: a separate file becomes test_datasets, a split val_set_size; w
     const file = buildAxolotlConfig(run({ validationData: "/data/val.jsonl" }), facts(), true).config;
     assert.equal((file.test_datasets as Array<{ path: string }>)[0]!.path, "data/validation.jsonl");
     assert.equal(file.val_set_size, undefined);
+    assert.equal(file.eval_sample_packing, false);
     const split = buildAxolotlConfig(run({ validationSplit: 0.1 }), facts(), false).config;
     assert.equal(split.val_set_size, 0.1);
+    assert.equal(split.eval_sample_packing, false);
     assert.equal(split.test_datasets, undefined);
     assert.equal(split.warmup_ratio, 0.03);
     assert.equal(split.warmup_steps, undefined);
