@@ -5,17 +5,21 @@ import { exportGgufLora } from "./ggufLora";
 import { exportMerged, MERGED_TYPES, type MergedType, type Quantize } from "./merged";
 import { exportOllama } from "./ollama";
 import { exportPeft } from "./peft";
+import { axolotlRun, exportAxolotl } from "./axolotl";
+import { AXOLOTL_STRATEGIES } from "./axolotlConfig";
 import type { SafetensorsDtype } from "./safetensors";
 import { checkAdapterFitsBase, openGguf, readLoraAdapter } from "./adapter";
 import { checkExportOutput } from "./outputGuard";
-import type { ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
+import type { ExportAxolotlStrategy, ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
 
 export { ExportInputError } from "./adapter";
 export { ExportTargetExistsError, checkExportOutput } from "./outputGuard";
 export { MERGED_TYPES, type MergedType } from "./merged";
+export { BaseModelRepoUnknownError } from "./axolotl";
+export { AXOLOTL_STRATEGIES } from "./axolotlConfig";
 
-export type { ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
-export const EXPORT_FORMATS: readonly ExportFormat[] = ["gguf-lora", "merged", "ollama", "peft"];
+export type { ExportAxolotlStrategy, ExportFormat, ExportPeftDtype } from "../protocol/sidecar";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["gguf-lora", "merged", "ollama", "peft", "axolotl"];
 /** The first is the default: the adapter's own F32 values, exactly. */
 export const PEFT_DTYPES: readonly ExportPeftDtype[] = ["f32", "f16", "bf16"];
 
@@ -23,7 +27,7 @@ export interface ExportOptions {
     format: ExportFormat;
     model: string;
     adapter: string;
-    /** A file for gguf-lora and merged, a Modelfile (or a folder to put `Modelfile` in) for ollama, a folder for peft. */
+    /** A file for gguf-lora and merged, a Modelfile (or a folder to put `Modelfile` in) for ollama, a folder for peft and axolotl. */
     out: string;
     /** merged only; default f16. */
     type?: MergedType;
@@ -33,11 +37,19 @@ export interface ExportOptions {
     baseModelId?: string;
     /** peft only: the safetensors' float type; default f32. */
     dtype?: ExportPeftDtype;
+    /** axolotl only: `base_model` (default: from the GGUF metadata). */
+    baseModelRepo?: string;
+    /** axolotl only: default 1. */
+    gpus?: number;
+    /** axolotl only: default deepspeed-zero2. */
+    strategy?: ExportAxolotlStrategy;
+    /** axolotl only: relative data paths in the run's config resolve here (the workspace); default the run folder. */
+    dataRoot?: string;
     /** The engine's quantizeModel; merged q8_0/q4_0/q4_k_m only. */
     quantize?: Quantize;
     /** Replace existing output files (never an input); without it an existing target fails with ExportTargetExistsError. */
     overwrite?: boolean;
-    /** The run the adapter comes from, whose files the export must not overwrite; default: the adapter's folder when it is a run. */
+    /** The run the adapter comes from, whose files the export must not overwrite; default: the adapter's folder when it is a run. axolotl needs it. */
     runDirectory?: string;
 }
 
@@ -64,6 +76,7 @@ export function defaultExportPath(adapterPath: string, format: ExportFormat, typ
         case "merged": return join(dir, "export", `merged-${type}.gguf`);
         case "ollama": return join(dir, "export", "ollama", "Modelfile");
         case "peft": return join(dir, "export", dtype === "f32" ? "peft" : `peft-${dtype}`);
+        case "axolotl": return join(dir, "export", "axolotl");
     }
 }
 
@@ -78,8 +91,12 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
         if (namesFolder) out = join(out, "Modelfile");
     }
     if (!EXPORT_FORMATS.includes(opts.format)) throw new Error(`format must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify(opts.format)}`);
+    if (opts.strategy !== undefined && !AXOLOTL_STRATEGIES.includes(opts.strategy)) throw new Error(`strategy must be one of ${AXOLOTL_STRATEGIES.join(", ")}, got ${JSON.stringify(opts.strategy)}`);
+    if (opts.format === "axolotl" && opts.runDirectory === undefined) throw new Error("an Axolotl export needs the run (its config's settings and data), not only an adapter: give the run folder");
+    // The run's data files are inputs too: the Axolotl export copies them.
+    const dataInputs = opts.format === "axolotl" ? runDataFiles(opts.runDirectory!, opts.dataRoot) : [];
     // Nothing is read or written before the targets are known to be safe (never an input, existing ones only when asked).
-    checkExportOutput({ format: opts.format, out, model, adapter, ...(opts.runDirectory ? { runDirectory: opts.runDirectory } : {}), ...(opts.overwrite ? { overwrite: true } : {}) });
+    checkExportOutput({ format: opts.format, out, model, adapter, extraInputs: dataInputs, ...(opts.runDirectory ? { runDirectory: opts.runDirectory } : {}), ...(opts.overwrite ? { overwrite: true } : {}) });
     // An adapter that fits the base's shape but records another base (adapters/baseFingerprint.ts) is exported with a warning.
     const baseWarnings = checkAdapterFitsBase(readLoraAdapter(adapter), openGguf(model, "base model"));
     switch (opts.format) {
@@ -101,7 +118,22 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
             });
             return { format: opts.format, path: out, files: [r.safetensorsPath, r.configPath], warnings: baseWarnings };
         }
+        case "axolotl": {
+            const r = exportAxolotl({
+                runDirectory: opts.runDirectory!, model, out,
+                ...(opts.baseModelRepo !== undefined ? { baseModelRepo: opts.baseModelRepo } : {}),
+                ...(opts.gpus !== undefined ? { gpus: opts.gpus } : {}),
+                ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+                ...(opts.dataRoot !== undefined ? { dataRoot: opts.dataRoot } : {})
+            });
+            return { format: opts.format, path: out, files: r.files, warnings: [...baseWarnings, ...r.warnings] };
+        }
         default:
             throw new Error(`format must be one of ${EXPORT_FORMATS.join(", ")}, got ${JSON.stringify((opts as { format: unknown }).format)}`);
     }
+}
+
+function runDataFiles(runDirectory: string, dataRoot: string | undefined): string[] {
+    const { config } = axolotlRun({ runDirectory, ...(dataRoot !== undefined ? { dataRoot } : {}) });
+    return config.validationData === undefined ? [config.data] : [config.data, config.validationData];
 }

@@ -4,7 +4,7 @@
 // any other existing target is replaced only with `overwrite` (the CLI's --force, the editor's confirmation). The
 // write itself stays atomic (temp file + rename, in each exporter).
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, isAbsolute } from "node:path";
 import type { ExportFormat } from "../protocol/sidecar";
 import { ExportInputError } from "./adapter";
 
@@ -16,10 +16,15 @@ export class ExportTargetExistsError extends Error {
     }
 }
 
-/** The files an export writes for `out` (resolved): one file, or the two files of a PEFT folder. */
+/** The files an export writes for `out` (resolved): one file, the two files of a PEFT folder, or an Axolotl folder (replaced whole). */
 export function exportTargets(format: ExportFormat, out: string): string[] {
     if (format === "peft") return [join(out, "adapter_model.safetensors"), join(out, "adapter_config.json")];
     return [out];
+}
+
+/** Formats whose `out` is a folder. */
+function writesFolder(format: ExportFormat): boolean {
+    return format === "peft" || format === "axolotl";
 }
 
 /** A folder that holds a run: config.json and status.json beside the adapter. */
@@ -73,6 +78,8 @@ export interface OutputCheck {
     runDirectory?: string;
     /** Replace existing targets that are not inputs. */
     overwrite?: boolean;
+    /** Further files the export reads (the Axolotl export's training data). */
+    extraInputs?: readonly string[];
 }
 
 /**
@@ -83,6 +90,7 @@ export function checkExportOutput(check: OutputCheck): string[] {
     const out = resolve(check.out);
     const targets = exportTargets(check.format, out);
     const inputs = new Map<string, string>([[resolve(check.model), "the base model"], [resolve(check.adapter), "the adapter"]]);
+    for (const file of check.extraInputs ?? []) if (!inputs.has(resolve(file))) inputs.set(resolve(file), "a data file of the run");
     const runDirectory = check.runDirectory ?? (isRunFolder(dirname(resolve(check.adapter))) ? dirname(resolve(check.adapter)) : undefined);
     if (runDirectory !== undefined) for (const file of runFiles(resolve(runDirectory))) if (!inputs.has(file)) inputs.set(file, `a file of the run ${runDirectory}`);
     const inputIds = new Map<string, string>();
@@ -101,13 +109,24 @@ export function checkExportOutput(check: OutputCheck): string[] {
         const role = inputIds.get(identity(target) ?? "") ?? inputs.get(real(target));
         if (role !== undefined) throw new ExportInputError(`the export would overwrite its own input: ${target} is ${role}; choose another output path`);
     }
-    if (check.format === "peft" && existsSync(out) && !statSync(out).isDirectory()) {
-        throw new ExportInputError(`a PEFT export writes a folder, but ${out} is a file; choose a folder path`);
+    if (check.format === "axolotl") {
+        // The folder is replaced whole: no input may live inside it (the run folder itself, a folder holding the base).
+        const inside = [...inputs].find(([path]) => isInside(real(path), real(out)));
+        if (inside) throw new ExportInputError(`the export would replace the folder ${out}, which holds ${inside[1]} (${inside[0]}); choose another output folder`);
     }
-    if (check.format !== "peft" && existsSync(out) && statSync(out).isDirectory()) {
+    if (writesFolder(check.format) && existsSync(out) && !statSync(out).isDirectory()) {
+        throw new ExportInputError(`a ${check.format === "peft" ? "PEFT" : "Axolotl"} export writes a folder, but ${out} is a file; choose a folder path`);
+    }
+    if (!writesFolder(check.format) && existsSync(out) && statSync(out).isDirectory()) {
         throw new ExportInputError(`${out} is a folder; a ${check.format} export writes a file there, so give a file path`);
     }
     const existing = targets.filter((t) => existsSync(t));
     if (existing.length > 0 && check.overwrite !== true) throw new ExportTargetExistsError(existing);
     return targets;
+}
+
+/** `path` is `folder` or lies under it. */
+function isInside(path: string, folder: string): boolean {
+    const rel = relative(folder, path);
+    return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }

@@ -20,7 +20,11 @@ export class ExportRequestError extends Error {
 export function exportInputsFor(request: ExportRunParams, store: RunStore | undefined, workspaceRoot: string | undefined): Omit<ExportOptions, "quantize"> {
     if (request.type !== undefined && request.format !== "merged") throw new ExportRequestError(`"type" applies to format "merged" only, got format ${JSON.stringify(request.format)}`);
     if (request.dtype !== undefined && request.format !== "peft") throw new ExportRequestError(`"dtype" applies to format "peft" only, got format ${JSON.stringify(request.format)}`);
+    for (const field of ["baseModelRepo", "gpus", "strategy"] as const) {
+        if (request[field] !== undefined && request.format !== "axolotl") throw new ExportRequestError(`"${field}" applies to format "axolotl" only, got format ${JSON.stringify(request.format)}`);
+    }
     const run = namedRun(request, store);
+    if (request.format === "axolotl" && !run) throw new ExportRequestError("an Axolotl export needs a run (runId or runDirectory): it carries the run's settings and data");
     const adapter = request.adapter ?? run?.adapterPath;
     let model = request.model;
     if (model === undefined && run) {
@@ -36,7 +40,11 @@ export function exportInputsFor(request: ExportRunParams, store: RunStore | unde
         ...(request.system ? { system: request.system } : {}),
         ...(request.dtype ? { dtype: request.dtype } : {}),
         ...(request.baseModelId ? { baseModelId: request.baseModelId } : {}),
+        ...(request.baseModelRepo !== undefined ? { baseModelRepo: request.baseModelRepo } : {}),
+        ...(request.gpus !== undefined ? { gpus: request.gpus } : {}),
+        ...(request.strategy !== undefined ? { strategy: request.strategy } : {}),
         ...(request.overwrite ? { overwrite: true } : {}),
-        ...(run ? { runDirectory: run.path } : {})
+        // Relative data paths in a run's config resolve as its model path does.
+        ...(run ? { runDirectory: run.path, dataRoot: workspaceRoot ?? run.path } : {})
     };
 }

@@ -50,9 +50,9 @@ export const EVAL_RUN_PARAMS = {
 
 /** export/run and `lora-studio export`. */
 export const EXPORT_RUN_PARAMS = {
-    format: { kind: "enum", values: ["gguf-lora", "merged", "ollama", "peft"], required: true, flag: "format", placeholder: "FORMAT", describe: "gguf-lora, merged, ollama or peft" },
+    format: { kind: "enum", values: ["gguf-lora", "merged", "ollama", "peft", "axolotl"], required: true, flag: "format", placeholder: "FORMAT", describe: "gguf-lora, merged, ollama, peft or axolotl" },
     runId: { kind: "string", maxLength: 256, describe: "a run under the workspace's .lora-studio/runs/" },
-    runDirectory: { kind: "path", describe: "a run folder outside the workspace's runs" },
+    runDirectory: { kind: "path", flag: "run", placeholder: "RUN_DIR", describe: "a run folder (its adapter.gguf and config.json's base model); needed by axolotl" },
     adapter: { kind: "path", flag: "adapter", placeholder: "A.gguf", describe: "the trained GGUF LoRA (a run's adapter.gguf)" },
     model: { kind: "path", flag: "model", placeholder: "M.gguf", describe: "the base model it was trained on" },
     out: { kind: "path", flag: "out", placeholder: "PATH", describe: "where to write (never one of the inputs)" },
@@ -60,6 +60,9 @@ export const EXPORT_RUN_PARAMS = {
     system: { kind: "string", allowEmpty: true, maxLength: MAX_TEXT_CHARS, flag: "system", placeholder: "TEXT", describe: "ollama only: the SYSTEM prompt your training data used" },
     baseModelId: { kind: "string", maxLength: 1024, flag: "base-model-id", placeholder: "ID", describe: "peft only: base_model_name_or_path (default: from the GGUF metadata)" },
     dtype: { kind: "enum", values: ["f32", "f16", "bf16"], flag: "dtype", placeholder: "DTYPE", describe: "peft only: f32 (exact, default), f16 or bf16" },
+    baseModelRepo: { kind: "string", maxLength: 1024, flag: "base-model", placeholder: "HF_REPO", describe: "axolotl only: base_model, the Hugging Face repository (default: from the GGUF metadata)" },
+    gpus: { kind: "integer", min: 1, max: 4096, flag: "gpus", placeholder: "N", describe: "axolotl only: GPUs to launch on (default 1)" },
+    strategy: { kind: "enum", values: ["deepspeed-zero2", "deepspeed-zero3", "fsdp"], flag: "strategy", placeholder: "S", describe: "axolotl only: deepspeed-zero2 (default), deepspeed-zero3 or fsdp" },
     overwrite: { kind: "boolean", flag: "force", describe: "replace an existing file or folder at --out (never an input)" }
 } as const satisfies ParamSchema;
 

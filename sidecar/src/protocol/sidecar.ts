@@ -821,14 +821,17 @@ export namespace RunMemoryAdjustedNotification {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Export (issue 5): a trained adapter as GGUF LoRA, merged GGUF, Ollama Modelfile or PEFT folder.
+// Export (issue 5): a trained adapter as GGUF LoRA, merged GGUF, Ollama Modelfile or PEFT folder; a run as an
+// Axolotl job folder (issue 16).
 // Requests from the extension ("LoRA Studio: Export"); the same code runs as `lora-studio export`.
 // ---------------------------------------------------------------------------------------------
 
-export type ExportFormat = "gguf-lora" | "merged" | "ollama" | "peft";
+export type ExportFormat = "gguf-lora" | "merged" | "ollama" | "peft" | "axolotl";
 export type ExportMergedType = "f32" | "f16" | "q8_0" | "q4_0" | "q4_k_m";
 /** The PEFT safetensors' float type: f32 keeps the adapter exact; f16/bf16 halve the file (rounded to nearest even). */
 export type ExportPeftDtype = "f32" | "f16" | "bf16";
+/** axolotl only: how Axolotl spreads the job over the GPUs. */
+export type ExportAxolotlStrategy = "deepspeed-zero2" | "deepspeed-zero3" | "fsdp";
 
 export interface ExportRunParams {
     format: ExportFormat;
@@ -849,6 +852,15 @@ export interface ExportRunParams {
     dtype?: ExportPeftDtype;
     /** peft only: `base_model_name_or_path`; default from the GGUF metadata. */
     baseModelId?: string;
+    /**
+     * axolotl only: the Hugging Face repository of the base (`base_model`); default from the GGUF metadata. Without
+     * either, InvalidParams with `data.fields[0].path` ["baseModelRepo"]: ask the user and resend.
+     */
+    baseModelRepo?: string;
+    /** axolotl only: GPUs to launch on (default 1). */
+    gpus?: number;
+    /** axolotl only; default deepspeed-zero2. */
+    strategy?: ExportAxolotlStrategy;
     /** Replace existing output files (ExportTargetExists otherwise). An input of the export is never replaced. */
     overwrite?: boolean;
 }

@@ -3,7 +3,7 @@
 // Nothing about exporting is decided here.
 import { ResponseError, type MessageConnection } from "vscode-jsonrpc";
 import type { Engine } from "../engine";
-import { ExportInputError, ExportTargetExistsError } from "../export";
+import { BaseModelRepoUnknownError, ExportInputError, ExportTargetExistsError } from "../export";
 import { ExportRequestError } from "../export/runInputs";
 import { ExportService } from "../export/service";
 import { EXPORT_RUN_PARAMS } from "../params/commands";
@@ -36,6 +36,13 @@ function checked(raw: ExportRunParams): ExportRunParams {
 function toExportResponseError(error: unknown): never {
     if (error instanceof ExportTargetExistsError) {
         throw new ResponseError<SidecarErrorData>(SidecarErrorCode.ExportTargetExists, error.message, { hint: "Confirm to replace them, or choose another output path.", paths: error.paths });
+    }
+    if (error instanceof BaseModelRepoUnknownError) {
+        // The editor asks for the repository and resends with baseModelRepo.
+        throw new ResponseError<SidecarErrorData>(SidecarErrorCode.InvalidParams, error.message, {
+            hint: "Give the base model's Hugging Face repository (ORG/NAME).",
+            fields: [{ path: ["baseModelRepo"], message: error.message, code: "base-model-repo-unknown" }]
+        });
     }
     if (error instanceof ExportInputError) {
         throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Pick the adapter's own base model (the run's config.json names it), or retrain the adapter on this model.");

@@ -3,6 +3,13 @@
 // packaged .vsix installed into the session's empty extensions dir.
 // Optionally runs the in-host test suites (test/host) through extensionTestsPath and reports their exit
 // code the way @vscode/test-web does, through window.codeAutomationExit.
+//
+// Remote-SSH split (issue 16.3): every E2E session is the same split as a Remote-SSH window. The extension host, the
+// sidecar and the engine run in code-server's server process (the "remote" side, where package.json's
+// `"extensionKind": ["workspace"]` puts the extension), while the workbench and every webview run in Chromium, a
+// separate process that reaches the server only over code-server's own connection. A webview that fetched a port or
+// a localhost URL of the extension host, rather than using postMessage, would therefore fail these tests as it would
+// fail over Remote-SSH; test/unit/extension/remoteSsh.test.ts checks the sources for such code.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,8 @@
 // "LoRA Studio: Export" in a real extension host: a finished run of the workspace (the facts adapter's run, copied
 // in) is exported through the real sidecar to an Ollama Modelfile, a merged F16 GGUF and a BF16 PEFT folder; exporting
 // onto an existing export asks before replacing it (issue 12.4); and a run whose base model does not fit its adapter is
-// refused with an error naming both files.
+// refused with an error naming both files. The Axolotl target asks for the base's Hugging Face repository when the
+// GGUF names none, and writes the job folder.
 //
 // LORA_STUDIO_TEST_FACTS_RUN (set by test/e2e/export.test.ts) is the run folder of test/oracle/trainedAdapter.ts.
 import * as assert from "node:assert/strict";
@@ -71,6 +72,24 @@ suite("export", (test) => {
         const replaced = (await vscode.commands.executeCommand(COMMAND, { runId, format: "gguf-lora", quiet: true, replaceExisting: true } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
         assert.ok(replaced, "confirmed: the export is written");
         assert.equal(readFileSync(replaced.path).subarray(0, 4).toString("latin1"), "GGUF", "confirmed: replaced by the export");
+    }, { timeoutMs: 120_000 });
+
+    test("the Axolotl target asks for the repository the GGUF does not name, resends, and writes the job folder", async () => {
+        await activateExtensionUnderTest();
+        const source = process.env.LORA_STUDIO_TEST_FACTS_RUN!;
+        const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+        const runId = `axolotl-${process.pid}`;
+        copyRun(source, root, runId);
+        const args = { runId, format: "axolotl", gpus: 2, strategy: "deepspeed-zero2", quiet: true } satisfies ExportCommandArgs;
+        // The tiny GGUF records no Hugging Face repository: the sidecar says so, the command asks (here: the test's
+        // answer) and sends the request again with it.
+        const result = (await vscode.commands.executeCommand(COMMAND, { ...args, baseModelRepoAnswer: "example-org/tiny-llama" } satisfies ExportCommandArgs)) as ExportRunResult | undefined;
+        assert.ok(result, "the Axolotl export returned a result");
+        assert.equal(result.path, join(root, ".lora-studio", "runs", runId, "export", "axolotl"));
+        const config = readFileSync(join(result.path, "config.yml"), "utf8");
+        assert.match(config, /^base_model: example-org\/tiny-llama\n/);
+        assert.match(config, /\ndeepspeed: deepspeed_configs\/zero2\.json\n/);
+        assert.match(readFileSync(join(result.path, "README.md"), "utf8"), /accelerate launch --num_processes 2 -m axolotl\.cli\.train config\.yml/);
     }, { timeoutMs: 120_000 });
 
     test("a run whose base model is not the adapter's is refused, naming both files", async () => {

@@ -22,7 +22,7 @@ const cases: Array<[string[], RegExp]> = [
     [["chat", "--model", "m.gguf", "--temperature", "abc"], /--temperature must be a number from 0 to 10, got "abc"/],
     [["eval", "--model", "m", "--adapter", "a", "--data", "d", "--max-tokens", "0"], /--max-tokens must be an integer from 1 to/],
     [["eval", "--model", "m", "--adapter", "a", "--data", "d", "--limit", "2.5"], /--limit must be an integer from 1 to 10000000, got 2.5/],
-    [["export", "--model", "m", "--adapter", "a", "--out", "o", "--format", "zip"], /--format must be one of gguf-lora, merged, ollama, peft, got "zip"/],
+    [["export", "--model", "m", "--adapter", "a", "--out", "o", "--format", "zip"], /--format must be one of gguf-lora, merged, ollama, peft, axolotl, got "zip"/],
     [["validate", "x.jsonl", "--max-diagnostics", "-3"], /--max-diagnostics must be an integer from 1 to 1000000, got -3/],
     [["train", "--model", "m", "--data", "d", "--out", "o", "--rank", "0"], /--rank must be an integer from 1 to 1024, got 0/],
     [["train", "--model", "m", "--data", "d", "--out", "o", "--lr", "0"], /--lr must be a number above 0 and at most 1, got 0/],
