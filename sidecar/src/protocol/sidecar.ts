@@ -900,6 +900,10 @@ export interface SidecarCapabilities {
 
 export type ImportInputFormat = "csv" | "tsv" | "parquet" | "json" | "jsonl";
 export type ImportPresetName = "openai" | "sharegpt" | "pubmedqa" | "sciq" | "dolly" | "alpaca";
+/** How both faces name the presets. */
+export const IMPORT_PRESET_LABELS: Readonly<Record<ImportPresetName, string>> = {
+    openai: "OpenAI chat", sharegpt: "ShareGPT", pubmedqa: "PubMedQA", sciq: "SciQ", dolly: "Dolly", alpaca: "Alpaca"
+};
 
 /** Which columns become which messages: a preset (default: detected) and the user's own system prompt and templates. */
 export interface ImportMappingParams {

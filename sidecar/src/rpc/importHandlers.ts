@@ -43,7 +43,7 @@ function mappingRequest(params: Omit<ImportMappingParams, "file" | "format">): M
 function toImportResponseError(error: unknown): never {
     if (error instanceof ImportRowError) {
         const { file, row, line, column } = error.place;
-        throw new ResponseError<SidecarErrorData>(SidecarErrorCode.ImportRowInvalid, error.message, {
+        throw new ResponseError<SidecarErrorData>(SidecarErrorCode.ImportRowInvalid, `${error.message}.`, {
             hint: "Fix the named row in the input, or change the mapping.",
             importPlace: { file, ...(row !== undefined ? { row } : {}), ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}) }
         });
