@@ -20,7 +20,7 @@ type Choice = vscode.QuickPickItem & { action: "write" | "edit" | "cancel" };
 function previewTitle(file: string, preview: ImportPreviewResult): string {
     const name = file.split(/[\\/]/).pop() ?? file;
     const preset = preview.mapping.preset;
-    const how = preset === undefined ? "custom templates" : preview.detected === preset ? `${IMPORT_PRESET_LABELS[preset]} detected` : IMPORT_PRESET_LABELS[preset];
+    const how = preset === undefined ? "custom templates" : preview.candidates[0] === preset ? `${IMPORT_PRESET_LABELS[preset]} detected` : IMPORT_PRESET_LABELS[preset];
     return `Import ${name} (${preview.format.toUpperCase()}): ${how}`;
 }
 

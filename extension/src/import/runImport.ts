@@ -13,6 +13,11 @@ import type { SidecarSupervisor } from "../sidecar/supervisor";
 /** An import is one long request that reports progress every 10,000 rows; only a sidecar silent this long is hung. */
 const IMPORT_REQUEST_TIMEOUT_MS = 60 * 60_000;
 
+/** 12.3 MB, or 4.1 kB for a small file. */
+function size(bytes: number): string {
+    return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
 /** input.csv → input.jsonl (input.jsonl → input.chat.jsonl, since the input is never overwritten). */
 export function defaultOutput(input: string): string {
     const base = input.replace(/\.[^./\\]*$/, "");
@@ -71,7 +76,7 @@ export async function runImport(supervisor: SidecarSupervisor, params: Omit<Impo
                 if (p.importId !== importId) return;
                 const percent = p.totalBytes > 0 ? (100 * Math.min(p.bytes, p.totalBytes)) / p.totalBytes : 0;
                 const rows = p.totalRows !== undefined ? `${p.rows.toLocaleString()} of ${p.totalRows.toLocaleString()}` : p.rows.toLocaleString();
-                progress.report({ increment: percent - reported, message: `${rows} rows, ${(p.bytes / 1e6).toFixed(1)} of ${(p.totalBytes / 1e6).toFixed(1)} MB` });
+                progress.report({ increment: percent - reported, message: `${rows} rows, ${size(Math.min(p.bytes, p.totalBytes))} of ${size(p.totalBytes)}` });
                 reported = percent;
             });
             const cancel = token.onCancellationRequested(() => void supervisor.sendRequest(ImportCancelRequest.type, { importId }).catch(() => undefined));
