@@ -61,7 +61,7 @@ async function confirmReplace(paths: readonly string[], replaceExisting: boolean
     if (replaceExisting !== undefined) return replaceExisting;
     const replace = "Replace";
     const what = paths.join(" and ");
-    const choice = await vscode.window.showWarningMessage(`${what} already exists. Replace it with the import?`, { modal: true, detail: "The old file stays until the new one is completely written." }, replace);
+    const choice = await vscode.window.showWarningMessage(`${what} already exist${paths.length === 1 ? "s" : ""}. Replace ${paths.length === 1 ? "it" : "them"} with the import?`, { modal: true, detail: "The old file stays until the new one is completely written." }, replace);
     return choice === replace;
 }
 

@@ -116,7 +116,8 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
     if (out !== undefined && heldOut !== undefined && samePath(out, heldOut)) throw new ImportRequestError("--out and --held-out are the same file");
     if ((options.split !== undefined) !== (heldOut !== undefined)) throw new ImportRequestError("--split and --held-out go together: the fraction held out and where to write it");
     if (!previewing && options.existing === "refuse") {
-        for (const target of [out, heldOut]) if (target !== undefined && existsSync(target)) throw new ImportTargetExistsError(target);
+        const existing = [out, heldOut].filter((target): target is string => target !== undefined && existsSync(target));
+        if (existing.length > 0) throw new ImportTargetExistsError(existing);
     }
     const cancelled = (): void => {
         if (options.signal?.aborted) throw new ImportCancelledError();

@@ -49,7 +49,7 @@ function toImportResponseError(error: unknown): never {
         });
     }
     if (error instanceof ImportTargetExistsError) {
-        throw new ResponseError<SidecarErrorData>(SidecarErrorCode.ImportTargetExists, error.message, { hint: "Confirm to replace it, or choose another output path.", paths: [error.path] });
+        throw new ResponseError<SidecarErrorData>(SidecarErrorCode.ImportTargetExists, error.message, { hint: "Confirm to replace them, or choose another output path.", paths: [...error.paths] });
     }
     if (error instanceof ImportRequestError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Change the mapping or the output path.");
     if (error instanceof ImportWriteError) throw sidecarError(SidecarErrorCode.InvalidParams, error.message, "Free some space or choose another folder.");

@@ -54,6 +54,11 @@ test("existing: refuse keeps an existing output; the default replaces it", async
     const out = join(dir, "out.jsonl");
     writeFileSync(out, "keep me\n");
     await assert.rejects(importDataset({ input, out, existing: "refuse" }), (e: Error) => e instanceof ImportTargetExistsError && e.message === `${out} already exists`);
+    // Both outputs are named at once, so the editor asks one question.
+    const heldOut = join(dir, "held.jsonl");
+    writeFileSync(heldOut, "keep me too\n");
+    await assert.rejects(importDataset({ input, out, heldOut, split: 0.5, existing: "refuse" }), (e: Error) => e instanceof ImportTargetExistsError && e.message === `${out} and ${heldOut} already exist`);
+    assert.equal(readFileSync(heldOut, "utf8"), "keep me too\n");
     assert.equal(readFileSync(out, "utf8"), "keep me\n");
     const result = await importDataset({ input, out });
     assert.equal(result.written, 3);
