@@ -41,11 +41,11 @@ export class ImportRequestError extends Error {
     override name = "ImportRequestError";
 }
 
-/** The output exists and the request did not ask to replace it. */
+/** Outputs (out, held-out) that exist while the request did not ask to replace them; all are named, to ask once. */
 export class ImportTargetExistsError extends Error {
     override name = "ImportTargetExistsError";
-    constructor(readonly path: string) {
-        super(`${path} already exists`);
+    constructor(readonly paths: readonly string[]) {
+        super(`${paths.join(" and ")} already exist${paths.length === 1 ? "s" : ""}`);
     }
 }
 

@@ -5,6 +5,7 @@
 //     `messages: [{role, content}]`).
 // The presets are detected from the columns and, for conversations, from the shape of the first rows' values.
 import { ImportRequestError } from "./errors";
+import { IMPORT_PRESET_LABELS } from "../protocol/sidecar";
 import type { ImportRow } from "./types";
 
 export const PRESET_NAMES = ["openai", "sharegpt", "pubmedqa", "sciq", "dolly", "alpaca"] as const;
@@ -50,9 +51,8 @@ const TEMPLATE_PRESETS: Readonly<Record<Exclude<PresetName, "openai" | "sharegpt
     alpaca: { label: "Alpaca", requires: ["instruction", "output"], user: () => "{instruction}\\n\\n{input}", assistant: "{output}" }
 };
 
-export const PRESET_LABELS: Readonly<Record<PresetName, string>> = {
-    openai: "OpenAI chat", sharegpt: "ShareGPT", pubmedqa: "PubMedQA", sciq: "SciQ", dolly: "Dolly", alpaca: "Alpaca"
-};
+/** Declared with the import messages (protocol/sidecar.ts), so the editor names presets the same way. */
+export const PRESET_LABELS: Readonly<Record<PresetName, string>> = IMPORT_PRESET_LABELS;
 
 /** Which conversation shape a value has: a list of {role, content} (OpenAI) or {from, value} (ShareGPT). */
 export function conversationShape(value: unknown): "openai" | "sharegpt" | undefined {

@@ -1,13 +1,13 @@
 // The import itself: open the input, resolve the mapping, convert row by row and stream the examples to a temporary
 // file beside --out (and --held-out), renamed into place only when every row has converted. On any error the
 // temporary files are removed, so nothing partial is left behind. Memory holds one row (one Parquet row group).
-import { createWriteStream, realpathSync, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, realpathSync, type WriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { once } from "node:events";
 import { rowConverter, seededSplit } from "./convert";
-import { CellError, ImportRequestError, ImportRowError, ImportWriteError } from "./errors";
-import { describeMapping, resolveMapping, type MappingRequest } from "./mapping";
+import { CellError, ImportCancelledError, ImportRequestError, ImportRowError, ImportTargetExistsError, ImportWriteError } from "./errors";
+import { describeMapping, resolveMapping, type MappingRequest, type ResolvedMapping } from "./mapping";
 import { openRowSource } from "./readers/index";
 import type { ChatMessage, InputFormat } from "./types";
 
@@ -23,8 +23,18 @@ export interface ImportOptions extends MappingRequest {
     preview?: number;
     /** Called every PROGRESS_EVERY_ROWS rows and at the end. */
     onProgress?: (p: ImportProgress) => void;
-    /** Called once the mapping is resolved: its description, one line per message. */
-    onMapping?: (lines: string[]) => void;
+    /** Called once the mapping is resolved: its description, one line per message, and what it was resolved from. */
+    onMapping?: (lines: string[], resolved: ResolvedImportMapping) => void;
+    /** Stops the import between two rows (ImportCancelledError); nothing is written. */
+    signal?: AbortSignal;
+    /** "refuse": an existing out or held-out file fails with ImportTargetExistsError (the editor asks first). Default "replace". */
+    existing?: "replace" | "refuse";
+}
+
+/** The mapping with the file's columns and format, for a preview that shows what was detected. */
+export interface ResolvedImportMapping extends ResolvedMapping {
+    format: InputFormat;
+    columns: string[];
 }
 
 export interface ImportProgress {
@@ -42,6 +52,11 @@ export interface ImportResult {
 }
 
 export const PROGRESS_EVERY_ROWS = 10_000;
+
+/** One example as a line of the output; the preview shows these same lines. */
+export function exampleLine(messages: readonly ChatMessage[]): string {
+    return JSON.stringify({ messages });
+}
 /** How many rows the mapping is detected from (conversation columns are recognized by their values). */
 const SAMPLE_ROWS = 20;
 
@@ -100,13 +115,22 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
     }
     if (out !== undefined && heldOut !== undefined && samePath(out, heldOut)) throw new ImportRequestError("--out and --held-out are the same file");
     if ((options.split !== undefined) !== (heldOut !== undefined)) throw new ImportRequestError("--split and --held-out go together: the fraction held out and where to write it");
+    if (!previewing && options.existing === "refuse") {
+        const existing = [out, heldOut].filter((target): target is string => target !== undefined && existsSync(target));
+        if (existing.length > 0) throw new ImportTargetExistsError(existing);
+    }
+    const cancelled = (): void => {
+        if (options.signal?.aborted) throw new ImportCancelledError();
+    };
+    cancelled();
 
     const source = await openRowSource(input, options.format);
     const outputs: AtomicOutput[] = [];
     try {
         const { columns, rows: sample } = await source.sample(SAMPLE_ROWS);
-        const { mapping } = resolveMapping(options, columns, sample);
-        options.onMapping?.(describeMapping(mapping));
+        const resolved = resolveMapping(options, columns, sample);
+        const { mapping } = resolved;
+        options.onMapping?.(describeMapping(mapping), { ...resolved, format: source.format, columns });
         const converter = rowConverter(mapping, columns);
         const result: ImportResult = { rows: 0, written: 0, heldOut: 0, preview: [] };
         const main = previewing ? undefined : new AtomicOutput(out!);
@@ -118,6 +142,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
         const rows = source.rows(converter.columns);
         try {
             for await (const row of rows) {
+                cancelled();
                 let messages: ChatMessage[];
                 try {
                     messages = converter.convert(row.values);
@@ -131,7 +156,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
                     if (result.rows >= options.preview!) break;
                     continue;
                 }
-                const line = `${JSON.stringify({ messages })}\n`;
+                const line = `${exampleLine(messages)}\n`;
                 if (held && holdOut()) {
                     await held.write(line);
                     result.heldOut++;
@@ -144,6 +169,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
         } finally {
             await rows.return(undefined);
         }
+        cancelled();
         if (!previewing && result.rows === 0) throw new ImportRequestError(`${input} has no rows`);
         progress();
         for (const output of outputs) await output.commit();

@@ -91,6 +91,33 @@ export const IMPORT_PARAMS = {
     preview: { kind: "integer", min: 1, max: 1000, flag: "preview", placeholder: "N", describe: "print the first N examples as they would be written; write nothing" }
 } as const satisfies ParamSchema;
 
+/** The mapping fields import/preview and import/run share with `lora-studio import` (its --mapping preset is `preset`). */
+const IMPORT_MAPPING_RPC_PARAMS = {
+    file: { kind: "path", required: true, describe: "the input file" },
+    format: IMPORT_PARAMS.format,
+    preset: { kind: "enum", values: ["auto", "openai", "sharegpt", "pubmedqa", "sciq", "dolly", "alpaca"], describe: "auto (default) or a preset" },
+    system: IMPORT_PARAMS.system,
+    user: IMPORT_PARAMS.user,
+    assistant: IMPORT_PARAMS.assistant
+} as const satisfies ParamSchema;
+
+/** import/preview. */
+export const IMPORT_PREVIEW_PARAMS = {
+    ...IMPORT_MAPPING_RPC_PARAMS,
+    rows: { kind: "integer", min: 1, max: 1000, describe: "rows to convert (default 5)" }
+} as const satisfies ParamSchema;
+
+/** import/run. */
+export const IMPORT_RUN_PARAMS = {
+    ...IMPORT_MAPPING_RPC_PARAMS,
+    importId: { kind: "string", maxLength: 256, required: true, describe: "names the import/progress stream and import/cancel" },
+    out: { ...IMPORT_PARAMS.out, required: true },
+    split: IMPORT_PARAMS.split,
+    heldOut: IMPORT_PARAMS.heldOut,
+    seed: IMPORT_PARAMS.seed,
+    overwrite: { kind: "boolean", describe: "replace an existing out or heldOut file (never the input)" }
+} as const satisfies ParamSchema;
+
 /**
  * `lora-studio train`. A CLI-only schema: its RPC, run/start, carries a run config, which the run-config schema checks.
  * Fields named as in a run config are that config's fields, with the run-config schema's bounds (runConfigFields.ts).

@@ -63,6 +63,10 @@ export const SidecarErrorCode = {
      * InvalidParams): `data.paths` lists them. Ask the user, then resend with `overwrite: true`.
      */
     ExportTargetExists: -32050,
+    /** import/run would replace an existing file (never the input: that is InvalidParams); `data.paths` names it. Resend with `overwrite: true`. */
+    ImportTargetExists: -32060,
+    /** A row of the input cannot be read or converted; the message names file, row and column, `data.importPlace` too. */
+    ImportRowInvalid: -32061,
     /** Parameters failed validation; the message names the field. */
     InvalidParams: -32602
 } as const;
@@ -898,4 +902,129 @@ export interface TrainingBackendInfo {
 export interface SidecarCapabilities {
     /** Set by the sidecar when the engine loaded; shown at start-up (sidecar log, CLI `train`). */
     backend?: TrainingBackendInfo;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset import (issue 14): CSV, TSV, Parquet, JSON and JSONL rows → chat JSONL ("LoRA Studio: Import Dataset").
+// The same core (sidecar/src/import/) runs as `lora-studio import`. Declared in one block; SidecarErrorData is
+// extended by interface merging.
+// ---------------------------------------------------------------------------------------------
+
+export type ImportInputFormat = "csv" | "tsv" | "parquet" | "json" | "jsonl";
+export type ImportPresetName = "openai" | "sharegpt" | "pubmedqa" | "sciq" | "dolly" | "alpaca";
+/** How both faces name the presets. */
+export const IMPORT_PRESET_LABELS: Readonly<Record<ImportPresetName, string>> = {
+    openai: "OpenAI chat", sharegpt: "ShareGPT", pubmedqa: "PubMedQA", sciq: "SciQ", dolly: "Dolly", alpaca: "Alpaca"
+};
+
+/** Which columns become which messages: a preset (default: detected) and the user's own system prompt and templates. */
+export interface ImportMappingParams {
+    /** Path of the input file (absolute). */
+    file: string;
+    /** Default: from the extension, then the first bytes. */
+    format?: ImportInputFormat;
+    /** "auto" (default) detects the preset from the columns. */
+    preset?: ImportPresetName | "auto";
+    /** System prompt of every example (a template: {column} allowed); empty means none. */
+    system?: string;
+    /** Templates such as "Question: {question}\\nContext: {support}" (`\\n` is a line break). */
+    user?: string;
+    assistant?: string;
+}
+
+export interface ImportPreviewParams extends ImportMappingParams {
+    /** How many rows to convert (default 5, at most 1000). */
+    rows?: number;
+}
+
+export interface ImportPreviewResult {
+    format: ImportInputFormat;
+    columns: string[];
+    /** The preset detection picked (preset "auto"), if any. */
+    detected?: ImportPresetName;
+    /** Every preset the columns fit. */
+    candidates: ImportPresetName[];
+    /** The mapping in use: its templates, to prefill the editor's input boxes. */
+    mapping: { preset?: ImportPresetName; system?: string; user?: string; assistant?: string; column?: string };
+    /** The mapping, one line per message ("user ← Question: {question}…"). */
+    description: string[];
+    /** The first rows exactly as import/run will write them, one JSON line each. */
+    lines: string[];
+}
+
+/**
+ * Sent by the extension: converts the first rows with the same code that writes them, and writes nothing. A row that
+ * cannot be converted fails with ImportRowInvalid; a mapping that does not fit the columns with InvalidParams.
+ */
+export namespace ImportPreviewRequest {
+    export const method = "import/preview" as const;
+    export const type = new RequestType<ImportPreviewParams, ImportPreviewResult, SidecarErrorData>(method);
+}
+
+export interface ImportRunParams extends ImportMappingParams {
+    /** Chosen by the client, unique among its requests: names the `import/progress` stream and `import/cancel`. */
+    importId: string;
+    /** The chat JSONL to write; never the input. */
+    out: string;
+    /** Fraction (0 < x < 1) of rows written to `heldOut` instead; the two go together. */
+    split?: number;
+    heldOut?: string;
+    /** Split seed (default 0): the same seed, the same split. */
+    seed?: number;
+    /** Replace an existing `out`/`heldOut` (ImportTargetExists otherwise). */
+    overwrite?: boolean;
+}
+
+export interface ImportRunResult {
+    /** True when import/cancel stopped it: nothing was written, no temporary file is left. */
+    cancelled: boolean;
+    rows: number;
+    written: number;
+    heldOut: number;
+}
+
+/** Sent by the extension: streams the whole file to `out` (and `heldOut`) through temporary files renamed at the end. */
+export namespace ImportRunRequest {
+    export const method = "import/run" as const;
+    export const type = new RequestType<ImportRunParams, ImportRunResult, SidecarErrorData>(method);
+}
+
+export interface ImportProgressParams {
+    importId: string;
+    rows: number;
+    /** Bytes of the input read so far, out of totalBytes. */
+    bytes: number;
+    totalBytes: number;
+    /** Known up front for Parquet only. */
+    totalRows?: number;
+}
+
+/** Sent by the sidecar every 10,000 rows of an import/run, and at its end. */
+export namespace ImportProgressNotification {
+    export const method = "import/progress" as const;
+    export const type = new NotificationType<ImportProgressParams>(method);
+}
+
+export interface ImportCancelParams {
+    importId: string;
+}
+
+/** Sent by the extension: stops a running import/run, which then answers `cancelled: true`. False when none was running. */
+export namespace ImportCancelRequest {
+    export const method = "import/cancel" as const;
+    export const type = new RequestType<ImportCancelParams, boolean, SidecarErrorData>(method);
+}
+
+/** Where in the input an ImportRowInvalid row is, so the editor can open the file there. */
+export interface ImportPlace {
+    file: string;
+    row?: number;
+    /** 1-based line, in text formats. */
+    line?: number;
+    column?: string;
+}
+
+export interface SidecarErrorData {
+    /** ImportRowInvalid: the row. */
+    importPlace?: ImportPlace;
 }

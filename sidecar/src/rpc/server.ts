@@ -28,6 +28,7 @@ import { TrainingRunService } from "../training/runService";
 import { registerChatHandlers } from "./chatHandlers";
 import { registerEvalHandlers } from "./evalHandlers";
 import { registerExportHandlers } from "./exportHandlers";
+import { registerImportHandlers } from "./importHandlers";
 
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
@@ -149,6 +150,8 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine: () => void requireTrust() });
     const evaluation = registerEvalHandlers(connection, { requireEngine: () => void requireTrust(), runStore: () => requireSession().runStore });
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
+    // Dataset import reads and writes files only (no model, no engine): it works in an untrusted workspace too.
+    registerImportHandlers(connection, { requireSession: () => void requireSession() });
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {

@@ -5,8 +5,9 @@ import { fixturePath } from "../../oracle/fixtures";
 
 export const FACTS_CONFIG_FILE = "facts.lora.json";
 
-export function factsWorkspace(options: { epochs: number; checkpointEvery: number }): Record<string, string> {
-    const lines = syntheticFacts(24).map((f) => JSON.stringify({ messages: [{ role: "user", content: f.question }, { role: "assistant", content: f.answer }] }));
+/** `facts` (default 24) of the synthetic facts: fewer train to an answer in fewer steps (the installed-VSIX test). */
+export function factsWorkspace(options: { epochs: number; checkpointEvery: number; facts?: number }): Record<string, string> {
+    const lines = syntheticFacts(options.facts ?? 24).map((f) => JSON.stringify({ messages: [{ role: "user", content: f.question }, { role: "assistant", content: f.answer }] }));
     const config = {
         model: fixturePath("tiny-f32.gguf"),
         data: "facts.jsonl",
