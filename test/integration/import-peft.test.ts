@@ -1,0 +1,145 @@
+// PEFT import (issue 16.1), checked by readers that are not the importer:
+// - our own PEFT export, imported back, gives the engine's GGUF adapter tensors bit for bit (F32), and F16/BF16 exports
+//   give exactly the GGUF values rounded to that dtype;
+// - PyTorch (test/oracle/peft_import_oracle.py) writes a PEFT folder of its own from random tensors in Hugging Face
+//   layout and module names, then checks, with llama.cpp's gguf-py reading the imported GGUF, that the imported delta
+//   (alpha/r)·B·A equals PEFT's scale·B·A (alpha/r or rsLoRA's alpha/√r, with rank_pattern and alpha_pattern), with
+//   llama.cpp's q/k permutation re-applied, within 1e-6, for a llama-family and a Phi-3-family tiny model, from F32,
+//   F16 and BF16 files;
+// - stock node-llama-cpp with an adapter that went engine → PEFT (BF16) → import answers the facts it was trained on;
+// - the CLI writes the file and prints its path.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runExport } from "../../sidecar/src/export";
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, readGguf, readTensorBytes, readTensorF32 } from "../../sidecar/src/gguf";
+import { importPeftAdapter } from "../../sidecar/src/importAdapter";
+import { llamaCppSourceDir } from "../../sidecar/src/tinyModel/bundleAssets";
+import { greedyAnswers, loadArchFacts, wrongAnswers } from "../oracle/archFacts";
+import { syntheticFacts } from "../oracle/facts";
+import { archFixturePath } from "../oracle/fixtures";
+import { PYTHON, repoRoot } from "../oracle/torchReference";
+import { factsAdapter, type FactsAdapter } from "../oracle/trainedAdapter";
+
+const dir = mkdtempSync(join(tmpdir(), "import-peft-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let fx: FactsAdapter;
+before(async () => {
+    fx = await factsAdapter();
+});
+
+function oracle(...args: string[]): Record<string, number | string> {
+    const r = spawnSync(PYTHON, [join(repoRoot(), "test", "oracle", "peft_import_oracle.py"), ...args], {
+        encoding: "utf8",
+        env: { ...process.env, GGUF_PY: join(llamaCppSourceDir(), "gguf-py"), OMP_NUM_THREADS: "1" }
+    });
+    assert.equal(r.status, 0, `peft_import_oracle.py ${args[0]} failed:\n${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, number | string>;
+}
+
+test("our PEFT export (F32) imported back gives the engine's GGUF adapter tensors bit for bit", async () => {
+    const peft = join(dir, "roundtrip-f32");
+    await runExport({ format: "peft", model: fx.model, adapter: fx.adapter, out: peft });
+    const out = join(dir, "roundtrip-f32.gguf");
+    const result = await importPeftAdapter({ peft, model: fx.model, out });
+    assert.equal(result.permutedPairs, 4 * 2, "q and k of the 4 llama layers get llama.cpp's permutation back");
+    assert.equal(result.rescaledPairs, 0);
+
+    const original = readGguf(fx.adapter);
+    const imported = readGguf(out);
+    for (const key of ["general.architecture", "general.type", "adapter.type", "adapter.lora.alpha"]) {
+        assert.deepEqual(imported.kv.get(key), original.kv.get(key), key);
+    }
+    assert.deepEqual(imported.tensors.map((t) => t.name).sort(), original.tensors.map((t) => t.name).sort());
+    for (const t of original.tensors) {
+        const mine = imported.tensors.find((x) => x.name === t.name)!;
+        assert.deepEqual([mine.dims, mine.type], [t.dims, t.type], t.name);
+        assert.ok(Buffer.from(readTensorBytes(imported, t.name)).equals(Buffer.from(readTensorBytes(original, t.name))), `${t.name}: the bytes differ`);
+    }
+});
+
+for (const [dtype, round] of [
+    ["f16", (v: number) => f16BitsToF32(f32ToF16Bits(v))],
+    ["bf16", (v: number) => bf16BitsToF32(f32ToBf16Bits(v))]
+] as const) {
+    test(`our ${dtype.toUpperCase()} PEFT export imported back holds exactly the adapter's values rounded to ${dtype.toUpperCase()}`, async () => {
+        const peft = join(dir, `roundtrip-${dtype}`);
+        await runExport({ format: "peft", model: fx.model, adapter: fx.adapter, out: peft, dtype });
+        const out = join(dir, `roundtrip-${dtype}.gguf`);
+        const result = await importPeftAdapter({ peft, model: fx.model, out });
+        assert.deepEqual(result.dtypes, [dtype.toUpperCase()]);
+        const original = readGguf(fx.adapter);
+        const imported = readGguf(out);
+        let changed = 0;
+        for (const t of original.tensors) {
+            const want = readTensorF32(original, t.name).map(round);
+            const got = readTensorF32(imported, t.name);
+            assert.deepEqual(got, want, `${t.name}: not the ${dtype} rounding of the original`);
+            changed += want.some((v, i) => v !== readTensorF32(original, t.name)[i]) ? 1 : 0;
+        }
+        assert.ok(changed > 0, "rounding changed something, so the comparison is not vacuous");
+    });
+}
+
+for (const arch of ["llama", "phi3"] as const) {
+    for (const [dtype, extra] of [["F32", ["--rslora", "--patterns"]], ["F16", []], ["BF16", ["--rslora"]]] as const) {
+        const what = extra.length ? ` (${extra.map((e) => e.slice(2)).join(", ")})` : "";
+        test(`PyTorch: a ${dtype} PEFT adapter for the tiny ${arch} model${what}, imported, has PEFT's delta within 1e-6`, async () => {
+            const model = archFixturePath(arch, "f32");
+            const peft = join(dir, `oracle-${arch}-${dtype}`);
+            const written = oracle("write", peft, model, "--dtype", dtype, "--rank", "8", "--alpha", "16", "--seed", "7", ...extra);
+            const out = join(dir, `oracle-${arch}-${dtype}.gguf`);
+            const result = await importPeftAdapter({ peft, model, out });
+            assert.equal(result.pairs, written.pairs);
+            assert.deepEqual(result.dtypes, [dtype]);
+            assert.equal(result.rescaledPairs, (extra as readonly string[]).includes("--patterns") ? 2 : 0, "rank_pattern under rsLoRA and alpha_pattern each need their own scale");
+            const check = oracle("check", peft, model, out);
+            assert.equal(check.arch, arch);
+            assert.equal(check.pairs, written.pairs, "every PEFT pair is in the GGUF, and nothing else");
+            assert.equal(check.permutedPairs, arch === "llama" ? 4 * 2 : 0);
+            assert.equal(check.maxDiffA, 0, "A is copied exactly (F16/BF16 widened exactly)");
+            assert.ok((check.maxAbsDelta as number) > 0.1, `the deltas are large enough to see a mistake (${check.maxAbsDelta})`);
+            assert.ok((check.maxDiffDelta as number) <= 1e-6, `the imported delta differs from PEFT's by ${check.maxDiffDelta}`);
+        });
+    }
+}
+
+test("stock node-llama-cpp with an adapter taken engine → PEFT (BF16) → import answers the facts it was trained on", async () => {
+    const peft = join(dir, "facts-bf16");
+    await runExport({ format: "peft", model: fx.model, adapter: fx.adapter, out: peft, dtype: "bf16" });
+    const out = join(dir, "facts-imported.gguf");
+    await importPeftAdapter({ peft, model: fx.model, out });
+    const facts = syntheticFacts(fx.facts.length);
+    assert.deepEqual(facts.map((f) => f.answer), fx.facts.map((f) => f.answer), "the facts the adapter was trained on");
+    const { stock, prompts } = await loadArchFacts(fx.model, facts, 128, 0);
+    try {
+        const wrongBefore = wrongAnswers(facts, await greedyAnswers(stock, prompts));
+        assert.ok(wrongBefore.length > facts.length / 2, "the base alone does not know the facts");
+        const wrong = wrongAnswers(facts, await greedyAnswers(stock, prompts, out));
+        assert.ok(wrong.length <= Math.floor(0.05 * facts.length), `${facts.length - wrong.length}/${facts.length} exact with the imported adapter:\n${wrong.join("\n")}`);
+    } finally {
+        await stock.dispose();
+    }
+});
+
+test("lora-studio import-adapter writes the GGUF LoRA, prints its path, and refuses to replace it without --force", () => {
+    const peft = join(dir, "roundtrip-f32");
+    const out = join(dir, "cli", "adapter.gguf");
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot(), "bin", "lora-studio.mjs"), "import-adapter", ...args], { encoding: "utf8" });
+    const ok = cli("--peft", peft, "--model", fx.model, "--out", out);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout.trim(), out);
+    assert.match(ok.stderr, /llama: 28 LoRA pairs \(F32\), alpha 32, 8 q\/k permuted/);
+    const again = cli("--peft", peft, "--model", fx.model, "--out", out);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /adapter\.gguf already exists; .*--force/);
+    assert.equal(cli("--peft", peft, "--model", fx.model, "--out", out, "--force").status, 0);
+    const missing = cli("--model", fx.model, "--out", out);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--peft must be given/);
+    assert.deepEqual(readdirSync(join(dir, "cli")), ["adapter.gguf"], "no temp file left behind");
+});
