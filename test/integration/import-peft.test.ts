@@ -1,5 +1,6 @@
 // PEFT import (issue 16.1), checked by readers that are not the importer:
-// - our own PEFT export, imported back, gives the engine's GGUF adapter tensors bit for bit (F32), and F16/BF16 exports
+// - our own PEFT export, imported back, gives the engine's GGUF adapter tensors bit for bit (F32), for the trained facts
+//   adapter and for a random adapter on every projection of every architecture the engine trains; F16/BF16 exports
 //   give exactly the GGUF values rounded to that dtype;
 // - PyTorch (test/oracle/peft_import_oracle.py) writes a PEFT folder of its own from random tensors in Hugging Face
 //   layout and module names, then checks, with llama.cpp's gguf-py reading the imported GGUF, that the imported delta
@@ -18,10 +19,12 @@ import { runExport } from "../../sidecar/src/export";
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, readGguf, readTensorBytes, readTensorF32 } from "../../sidecar/src/gguf";
 import { importPeftAdapter } from "../../sidecar/src/importAdapter";
 import { llamaCppSourceDir } from "../../sidecar/src/tinyModel/bundleAssets";
+import { ARCHITECTURES, TRAINABLE_ARCHITECTURES } from "../../sidecar/src/engine/architectures";
 import { greedyAnswers, loadArchFacts, wrongAnswers } from "../oracle/archFacts";
 import { syntheticFacts } from "../oracle/facts";
 import { archFixturePath } from "../oracle/fixtures";
 import { PYTHON, repoRoot } from "../oracle/torchReference";
+import { writeRandomAdapter } from "../oracle/randomAdapter";
 import { factsAdapter, type FactsAdapter } from "../oracle/trainedAdapter";
 
 const dir = mkdtempSync(join(tmpdir(), "import-peft-"));
@@ -49,8 +52,13 @@ test("our PEFT export (F32) imported back gives the engine's GGUF adapter tensor
     assert.equal(result.permutedPairs, 4 * 2, "q and k of the 4 llama layers get llama.cpp's permutation back");
     assert.equal(result.rescaledPairs, 0);
 
-    const original = readGguf(fx.adapter);
-    const imported = readGguf(out);
+    assertSameTensors(out, fx.adapter);
+});
+
+/** Every tensor of `imported` has the name, dims, type and bytes of the same tensor in `original`, and nothing else. */
+function assertSameTensors(importedPath: string, originalPath: string): void {
+    const original = readGguf(originalPath);
+    const imported = readGguf(importedPath);
     for (const key of ["general.architecture", "general.type", "adapter.type", "adapter.lora.alpha"]) {
         assert.deepEqual(imported.kv.get(key), original.kv.get(key), key);
     }
@@ -60,7 +68,23 @@ test("our PEFT export (F32) imported back gives the engine's GGUF adapter tensor
         assert.deepEqual([mine.dims, mine.type], [t.dims, t.type], t.name);
         assert.ok(Buffer.from(readTensorBytes(imported, t.name)).equals(Buffer.from(readTensorBytes(original, t.name))), `${t.name}: the bytes differ`);
     }
-});
+}
+
+for (const arch of TRAINABLE_ARCHITECTURES) {
+    test(`every module of a ${arch} adapter survives PEFT export and import bit for bit (names, fused modules, q/k rows)`, async () => {
+        const model = archFixturePath(arch, "f32");
+        const adapter = join(dir, `random-${arch}.gguf`);
+        // Every projection llama.cpp adapts in a decoder layer; the output layer is neither trained nor exported.
+        const weights = writeRandomAdapter(model, adapter, { rank: 4, alpha: 8, std: 0.5, include: (w) => w.startsWith("blk.") });
+        const peft = join(dir, `random-${arch}-peft`);
+        await runExport({ format: "peft", model, adapter, out: peft });
+        const out = join(dir, `random-${arch}-imported.gguf`);
+        const result = await importPeftAdapter({ peft, model, out });
+        assert.equal(result.pairs, weights.length);
+        assert.equal(result.permutedPairs > 0, ARCHITECTURES[arch].permutedQK);
+        assertSameTensors(out, adapter);
+    });
+}
 
 for (const [dtype, round] of [
     ["f16", (v: number) => f16BitsToF32(f32ToF16Bits(v))],
