@@ -24,7 +24,7 @@ import { checkTrainable } from "../engine/architectures";
 import { f32Bytes, GgmlType, ModelFileError, openModelFile, readGguf, writeGguf, type GgufFile, type GgufTensorToWrite, type GgufValue } from "../gguf";
 import { hfRepoOf } from "../export/peft";
 import { commitAtomic } from "../training/atomicFile";
-import { AdapterImportError } from "./errors";
+import { AdapterImportError, AdapterImportTargetExistsError } from "./errors";
 import { classifyHfTensor } from "./hfNames";
 import { patternValue, peftScale, readPeftConfig, type PeftLoraConfig } from "./peftConfig";
 import { readSafetensorsF32, readSafetensorsHeader, type SafetensorsFile, type SafetensorsReadDtype } from "./safetensorsReader";
@@ -92,7 +92,7 @@ function checkOutput(opts: ImportPeftOptions, inputs: string[]): void {
     }
     if (existsSync(opts.out)) {
         if (statSync(opts.out).isDirectory()) throw new AdapterImportError(`--out ${opts.out} is a folder; give the path of the .gguf file to write`);
-        if (!opts.overwrite) throw new AdapterImportError(`${opts.out} already exists; the import replaces nothing unless asked (--force on the command line, or confirm in the editor)`);
+        if (!opts.overwrite) throw new AdapterImportTargetExistsError(opts.out);
     }
 }
 

@@ -28,6 +28,7 @@ import { TrainingRunService } from "../training/runService";
 import { registerChatHandlers } from "./chatHandlers";
 import { registerEvalHandlers } from "./evalHandlers";
 import { registerExportHandlers } from "./exportHandlers";
+import { registerImportAdapterHandlers } from "./importAdapterHandlers";
 
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
@@ -149,6 +150,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine: () => void requireTrust() });
     const evaluation = registerEvalHandlers(connection, { requireEngine: () => void requireTrust(), runStore: () => requireSession().runStore });
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
+    registerImportAdapterHandlers(connection, { requireTrust: () => void requireTrust() });
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {
