@@ -175,23 +175,26 @@ export async function importPeftAdapter(opts: ImportPeftOptions): Promise<Import
     let rescaledPairs = 0;
     let permutedPairs = 0;
     const tensors: GgufTensorToWrite[] = [];
+    // Decided here, before anything is written (so a refusal leaves nothing); the values are read and transformed one
+    // tensor at a time while the file is written, so a 70B adapter (gigabytes of F32) is never all in memory.
     shaped.forEach((p, i) => {
-        const a = readSafetensorsF32(weights, p.a!);
-        let b = readSafetensorsF32(weights, p.b!);
-        if (alphas[i] !== alpha) {
-            const factor = (peftScale(config, p.module, p.rank) * p.rank) / alpha;
-            b = b.map((v) => v * factor);
-            rescaledPairs++;
-        }
+        const factor = alphas[i] === alpha ? undefined : (peftScale(config, p.module, p.rank) * p.rank) / alpha;
+        if (factor !== undefined) rescaledPairs++;
+        let heads: number | undefined;
         if (spec.permutedQK && (p.gguf === "attn_q" || p.gguf === "attn_k")) {
-            const heads = permutationHeads(base, arch, p.gguf);
+            heads = permutationHeads(base, arch, p.gguf);
             if (heads === undefined) throw new AdapterImportError(`${opts.model}: ${arch}.attention.${p.gguf === "attn_q" ? "head_count" : "head_count_kv"} is missing or varies per layer; cannot re-apply llama.cpp's q/k permutation`);
             if (p.nOut % (2 * heads) !== 0) throw new AdapterImportError(`${weightsPath}: ${p.module} has ${p.nOut} output rows, not a whole number of ${heads} heads of even size: ${anotherBase}`);
-            b = permuteRows(b, p.nOut, p.rank, heads);
             permutedPairs++;
         }
-        tensors.push({ name: `${p.ggufWeight}.lora_a`, dims: [p.nIn, p.rank], type: GgmlType.F32, data: f32Bytes(a) });
-        tensors.push({ name: `${p.ggufWeight}.lora_b`, dims: [p.rank, p.nOut], type: GgmlType.F32, data: f32Bytes(b) });
+        const readB = (): Uint8Array => {
+            let b = readSafetensorsF32(weights, p.b!);
+            if (factor !== undefined) b = b.map((v) => v * factor);
+            if (heads !== undefined) b = permuteRows(b, p.nOut, p.rank, heads);
+            return f32Bytes(b);
+        };
+        tensors.push({ name: `${p.ggufWeight}.lora_a`, dims: [p.nIn, p.rank], type: GgmlType.F32, data: () => f32Bytes(readSafetensorsF32(weights, p.a!)) });
+        tensors.push({ name: `${p.ggufWeight}.lora_b`, dims: [p.rank, p.nOut], type: GgmlType.F32, data: readB });
     });
 
     const kv: Array<[string, GgufValue]> = [
