@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runExport } from "../../sidecar/src/export";
+import { readGguf, readTensorBytes, writeGguf } from "../../sidecar/src/gguf";
 import { importPeftAdapter } from "../../sidecar/src/importAdapter";
 import { makeTinyModel } from "../../sidecar/src/tinyModel/makeTinyModel";
 import { archFixturePath } from "../oracle/fixtures";
@@ -172,4 +173,21 @@ test("a safetensors header that lies about its sizes is refused naming the file 
 test("an output that is an input is refused whatever the flags", async () => {
     await assert.rejects(importPeftAdapter({ peft: good, model: fx.model, out: fx.model, overwrite: true }), /is an input of the import .*never replaces its inputs/);
     await assert.rejects(importPeftAdapter({ peft: good, model: fx.model, out: weightsOf(good), overwrite: true }), /is an input of the import/);
+});
+
+test("a config naming another Hugging Face model than the base GGUF records is imported with a warning naming both", async () => {
+    // The tiny base, recording the repository it was "converted from", as convert_hf_to_gguf.py does.
+    const base = readGguf(fx.model);
+    const recorded = join(dir, "recorded-source.gguf");
+    writeGguf(recorded, {
+        kv: [...base.kv, ["general.source.url", { type: "string", value: "https://huggingface.co/example/tiny-chat" }]],
+        tensors: base.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: () => readTensorBytes(base, t.name) })),
+        alignment: base.alignment
+    });
+    const other = variant("other-repo", (f) => editConfig(f, (c) => { c.base_model_name_or_path = "example/another-model"; }));
+    const warned = await importPeftAdapter({ peft: other, model: recorded, out: join(dir, "warned.gguf") });
+    assert.equal(warned.warnings.length, 1);
+    assert.match(warned.warnings[0]!, /adapter_config\.json: base_model_name_or_path is example\/another-model, but .*recorded-source\.gguf was converted from example\/tiny-chat/);
+    const same = variant("same-repo", (f) => editConfig(f, (c) => { c.base_model_name_or_path = "example/tiny-chat"; }));
+    assert.deepEqual((await importPeftAdapter({ peft: same, model: recorded, out: join(dir, "same.gguf") })).warnings, []);
 });

@@ -7,14 +7,16 @@
 //   (alpha/r)·B·A equals PEFT's scale·B·A (alpha/r or rsLoRA's alpha/√r, with rank_pattern and alpha_pattern), with
 //   llama.cpp's q/k permutation re-applied, within 1e-6, for a llama-family and a Phi-3-family tiny model, from F32,
 //   F16 and BF16 files;
+// - an adapter PyTorch wrote, imported, passes chat's fit check and every export, and its PEFT re-export is PyTorch's file;
 // - stock node-llama-cpp with an adapter that went engine → PEFT (BF16) → import answers the facts it was trained on;
 // - the CLI writes the file and prints its path.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkAdapterFitsModel } from "../../sidecar/src/adapters/adapterFit";
 import { runExport } from "../../sidecar/src/export";
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, readGguf, readTensorBytes, readTensorF32 } from "../../sidecar/src/gguf";
 import { importPeftAdapter } from "../../sidecar/src/importAdapter";
@@ -131,6 +133,27 @@ for (const arch of ["llama", "phi3"] as const) {
         });
     }
 }
+
+test("an adapter PyTorch wrote for Phi-3, imported, passes chat's fit check and every export, and exports back to the same PEFT tensors", async () => {
+    const model = archFixturePath("phi3", "f32");
+    const peft = join(dir, "accepted-phi3");
+    oracle("write", peft, model, "--dtype", "F32", "--rank", "8", "--alpha", "16", "--seed", "3");
+    const imported = join(dir, "accepted-phi3.gguf");
+    await importPeftAdapter({ peft, model, out: imported });
+    assert.deepEqual(checkAdapterFitsModel(model, imported), [], "chat and evaluation load it without a warning");
+    for (const [format, out] of [["gguf-lora", "copy.gguf"], ["merged", "merged.gguf"], ["ollama", "Modelfile"], ["peft", "peft"]] as const) {
+        const result = await runExport({ format, model, adapter: imported, out: join(dir, "accepted-exports", out), ...(format === "merged" ? { type: "f32" as const } : {}) });
+        assert.ok(result.files.every((f) => existsSync(f)), `${format}: ${result.files.join(", ")}`);
+    }
+    // PyTorch's file and our re-export of the import hold the same tensors, bit for bit (Phi-3: nothing permuted).
+    const tensors = (path: string): Map<string, string> => {
+        const bytes = readFileSync(path);
+        const n = Number(bytes.readBigUInt64LE(0));
+        const header = JSON.parse(bytes.subarray(8, 8 + n).toString("utf8")) as Record<string, { shape: number[]; data_offsets: [number, number] }>;
+        return new Map(Object.entries(header).filter(([k]) => k !== "__metadata__").map(([k, v]) => [k, `${v.shape.join("x")}:${bytes.subarray(8 + n + v.data_offsets[0], 8 + n + v.data_offsets[1]).toString("base64")}`]));
+    };
+    assert.deepEqual(tensors(join(dir, "accepted-exports", "peft", "adapter_model.safetensors")), tensors(join(peft, "adapter_model.safetensors")));
+});
 
 test("stock node-llama-cpp with an adapter taken engine → PEFT (BF16) → import answers the facts it was trained on", async () => {
     const peft = join(dir, "facts-bf16");
