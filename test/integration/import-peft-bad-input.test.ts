@@ -137,7 +137,9 @@ test("unknown module names are refused naming the tensor and the modules LoRA St
     await refused("unknown", variant("unknown", (f) => addTensor(f, "base_model.model.model.layers.0.mlp.experts.0.w1.lora_A.weight", [16, 256])),
         /adapter_model\.safetensors: tensor 'base_model\.model\.model\.layers\.0\.mlp\.experts\.0\.w1\.lora_A\.weight': module 'mlp\.experts\.0\.w1' is not one LoRA Studio maps to a GGUF tensor for llama \(it maps self_attn\.q_proj, .*mlp\.down_proj\)/);
     await refused("vision", variant("vision", (f) => addTensor(f, "base_model.model.vision_tower.blocks.0.attn.qkv.lora_A.weight", [16, 256])),
-        /tensor 'base_model\.model\.vision_tower\.blocks\.0\.attn\.qkv\.lora_A\.weight': its layers are under 'vision_tower\.blocks'/);
+        /tensor 'base_model\.model\.vision_tower\.blocks\.0\.attn\.qkv\.lora_A\.weight': it adapts the vision_tower of a multimodal model, which a text-only GGUF does not have/);
+    await refused("encoder", variant("encoder", (f) => addTensor(f, "base_model.model.encoder.block.0.layer.0.SelfAttention.q.lora_A.weight", [16, 256])),
+        /tensor 'base_model\.model\.encoder\.block\.0\.layer\.0\.SelfAttention\.q\.lora_A\.weight': its layers are under 'encoder\.block'/);
     await refused("half-pair", variant("half-pair", (f) => editHeader(f, (raw) => {
         const b = raw.header[Q_B] as { data_offsets: [number, number] };
         // Drop lora_B by making it a differently named tensor of a module the config does not have.

@@ -54,6 +54,9 @@ export function classifyHfTensor(name: string, arch: TrainableArch): HfTensorNam
         return { kind: "refused", reason: `'${leaf}' is not a LoRA pair on a decoder layer (expected base_model.model.model.layers.N.<module>.lora_A.weight or .lora_B.weight)` };
     }
     const [, layerPath, layer, hfModule, part] = m as unknown as [string, string, string, string, "A" | "B"];
+    if (/vision|multi_modal_projector|audio/.test(layerPath)) {
+        return { kind: "refused", reason: `it adapts the ${layerPath.split(".")[0]} of a multimodal model, which a text-only GGUF does not have; train with target_modules limited to the language model (e.g. the regex ".*language_model.*\\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)")` };
+    }
     if (!LAYER_PATHS.includes(layerPath)) {
         return { kind: "refused", reason: `its layers are under '${layerPath}', not one of ${LAYER_PATHS.join(", ")}: it is not a decoder-only language model LoRA Studio trains` };
     }
