@@ -8,6 +8,7 @@ import { activateChat } from "./chat/commands";
 import { activateEval } from "./eval/commands";
 import { activateExport } from "./export/commands";
 import { activateImport } from "./import/commands";
+import { activateImportAdapter } from "./importAdapter/commands";
 import { createSidecarSupervisor } from "./sidecar/vscodeSupervisor";
 import type { SidecarSupervisor } from "./sidecar/supervisor";
 
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
     activateEval(context, sidecar);
     activateExport(context, sidecar);
     activateImport(context, sidecar);
+    activateImportAdapter(context, sidecar);
 }
 
 export async function deactivate(): Promise<void> {

@@ -4,6 +4,7 @@ import { chatCommand } from "./cli/chat";
 import { evalCommand } from "./cli/eval";
 import { exportCommand } from "./cli/export";
 import { importCommand } from "./cli/import";
+import { importAdapterCommand } from "./cli/importAdapter";
 import { makeTinyModelCommand } from "./cli/makeTinyModel";
 import { modelsCommand } from "./cli/models";
 import { UsageError, type CliCommand } from "./cli/types";
@@ -15,6 +16,7 @@ const commands: Record<string, CliCommand> = {
     eval: evalCommand,
     export: exportCommand,
     import: importCommand,
+    "import-adapter": importAdapterCommand,
     "make-tiny-model": makeTinyModelCommand,
     models: modelsCommand,
     train: trainCommand,

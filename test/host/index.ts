@@ -14,6 +14,7 @@ import "./suites/datasets";
 import "./suites/startWizard";
 import "./suites/export";
 import "./suites/import";
+import "./suites/importAdapter";
 
 export async function run(): Promise<void> {
     const selection = (process.env.LORA_STUDIO_HOST_SUITES ?? "").split(",").map((s) => s.trim()).filter(Boolean);

@@ -14,7 +14,7 @@ import { repoRoot } from "./support/repoRoot";
 const FLOORS: Record<string, number> = {
     protocol: 0,
     datasets: 1, gguf: 1, pipeline: 1, engine: 1, tinyModel: 1, params: 1, adapters: 1, import: 1,
-    training: 2, chat: 2, eval: 2, export: 2, models: 2,
+    training: 2, chat: 2, eval: 2, export: 2, models: 2, importAdapter: 2,
     rpc: 3, client: 3,
     cli: 4, "cli.ts": 4, "main.ts": 4
 };

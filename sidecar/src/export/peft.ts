@@ -22,6 +22,7 @@ import type { GgufFile } from "../gguf";
 import { writeJsonAtomic } from "../training/atomicFile";
 import { ARCHITECTURES, isTrainableArch, supportedArchitecturesText } from "../engine/architectures";
 import { checkAdapterFitsBase, ExportInputError, openGguf, readLoraAdapter, readLoraPair } from "./adapter";
+import { permutationHeads, unpermuteRows } from "../adapters/qkPermutation";
 import { writeSafetensors, type SafetensorsDtype, type SafetensorsTensor } from "./safetensors";
 
 
@@ -42,33 +43,16 @@ export interface PeftResult {
     unpermuted: boolean;
 }
 
-/**
- * Undoes LlamaModel.permute on the rows of a row-major [nRows, nCols] matrix, with `nHead` heads of
- * nRows / nHead rows each: GGUF row h·d + 2·i + j holds HF row h·d + j·(d/2) + i.
- */
-export function unpermuteRows(m: Float32Array, nRows: number, nCols: number, nHead: number): Float32Array {
-    if (nRows % (2 * nHead) !== 0) throw new Error(`cannot un-permute ${nRows} rows over ${nHead} heads`);
-    const d = nRows / nHead;
-    const out = new Float32Array(m.length);
-    for (let h = 0; h < nHead; h++) {
-        for (let i = 0; i < d / 2; i++) {
-            for (let j = 0; j < 2; j++) {
-                const from = (h * d + 2 * i + j) * nCols;
-                const to = (h * d + j * (d / 2) + i) * nCols;
-                out.set(m.subarray(from, from + nCols), to);
-            }
-        }
-    }
-    return out;
-}
+// The permutation itself is shared with the PEFT import (adapters/qkPermutation.ts).
+export { unpermuteRows };
 
-function headCount(base: GgufFile, arch: string, key: "head_count" | "head_count_kv"): number {
-    const v = base.kv.get(`${arch}.attention.${key}`);
-    if (v === undefined && key === "head_count_kv") return headCount(base, arch, "head_count");
-    if (v === undefined || typeof v.value !== "number") {
+function headCount(base: GgufFile, arch: string, module: "attn_q" | "attn_k"): number {
+    const n = permutationHeads(base, arch, module);
+    if (n === undefined) {
+        const key = module === "attn_q" ? "head_count" : "head_count_kv";
         throw new ExportInputError(`${base.path}: ${arch}.attention.${key} is missing or varies per layer; cannot undo the Q/K permutation`);
     }
-    return v.value;
+    return n;
 }
 
 /** HF id for `base_model_name_or_path`: the GGUF's recorded source repo, else its name, else its file name. */
@@ -77,9 +61,17 @@ function baseModelIdOf(base: GgufFile): string {
         const v = base.kv.get(key);
         return v?.type === "string" && v.value.trim() !== "" ? v.value.trim() : undefined;
     };
+    return hfRepoOf(base) ?? str("general.name") ?? basename(base.path).replace(/\.gguf$/i, "");
+}
+
+/** The Hugging Face repository a GGUF records as its source (general.base_model.0.repo_url, general.source.url), if any. */
+export function hfRepoOf(base: Pick<GgufFile, "kv">): string | undefined {
+    const str = (key: string): string | undefined => {
+        const v = base.kv.get(key);
+        return v?.type === "string" && v.value.trim() !== "" ? v.value.trim() : undefined;
+    };
     const url = str("general.base_model.0.repo_url") ?? str("general.source.url");
-    const fromUrl = url?.match(/huggingface\.co\/([^/]+\/[^/?#]+)/)?.[1];
-    return fromUrl ?? str("general.name") ?? basename(base.path).replace(/\.gguf$/i, "");
+    return url?.match(/huggingface\.co\/([^/]+\/[^/?#]+)/)?.[1];
 }
 
 export function exportPeft(opts: PeftOptions): PeftResult {
@@ -109,7 +101,7 @@ export function exportPeft(opts: PeftOptions): PeftResult {
         const module = m[2]!;
         let { a, b } = readLoraPair(adapter, pair);
         if (unpermute && (module === "attn_q" || module === "attn_k")) {
-            b = unpermuteRows(b, pair.nOut, pair.rank, headCount(base, arch, module === "attn_q" ? "head_count" : "head_count_kv"));
+            b = unpermuteRows(b, pair.nOut, pair.rank, headCount(base, arch, module));
         }
         const prefix = `base_model.model.${layers}.${m[1]}.${hfModule}`;
         tensors.push({ name: `${prefix}.lora_A.weight`, shape: [pair.rank, pair.nIn], data: a });

@@ -66,6 +66,14 @@ export const EXPORT_RUN_PARAMS = {
     overwrite: { kind: "boolean", flag: "force", describe: "replace an existing file or folder at --out (never an input)" }
 } as const satisfies ParamSchema;
 
+/** `lora-studio import-adapter`: a PEFT folder → a GGUF LoRA for a base model (sidecar/src/importAdapter/). */
+export const IMPORT_ADAPTER_PARAMS = {
+    peft: { kind: "path", required: true, flag: "peft", placeholder: "DIR", describe: "PEFT adapter folder: adapter_config.json + adapter_model.safetensors (f32, f16 or bf16)" },
+    model: { kind: "path", required: true, flag: "model", placeholder: "BASE.gguf", describe: "the base model, as GGUF (any quantization): every shape is checked against it" },
+    out: { kind: "path", required: true, flag: "out", placeholder: "A.gguf", describe: "the GGUF LoRA to write (never an input; written whole or not at all)" },
+    overwrite: { kind: "boolean", flag: "force", describe: "replace an existing file at --out (never an input)" }
+} as const satisfies ParamSchema;
+
 /** `lora-studio validate` (the language server validates documents, not paths). */
 export const VALIDATE_PARAMS = {
     format: { kind: "enum", values: ["auto", "chat", "instruction", "prompt-completion", "text", "qa"], flag: "format", placeholder: "F", describe: "line format (default auto: detected per file)" },

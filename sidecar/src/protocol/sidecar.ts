@@ -59,8 +59,8 @@ export const SidecarErrorCode = {
     /** No open chat session with that id (closed, or opened in a sidecar that has since restarted). */
     ChatSessionNotFound: -32041,
     /**
-     * export/run would replace an existing file or folder that is not one of its inputs (those are always refused, with
-     * InvalidParams): `data.paths` lists them. Ask the user, then resend with `overwrite: true`.
+     * export/run or adapter/import would replace an existing file or folder that is not one of its inputs (those are
+     * always refused, with InvalidParams): `data.paths` lists them. Ask the user, then resend with `overwrite: true`.
      */
     ExportTargetExists: -32050,
     /** import/run would replace an existing file (never the input: that is InvalidParams); `data.paths` names it. Resend with `overwrite: true`. */
@@ -886,6 +886,43 @@ export interface ExportRunResult {
 export namespace ExportRunRequest {
     export const method = "export/run" as const;
     export const type = new RequestType<ExportRunParams, ExportRunResult, SidecarErrorData>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import (issue 16): a PEFT LoRA folder trained elsewhere (Hugging Face PEFT, Axolotl, our own PEFT export) → a GGUF
+// LoRA for a base model. From "LoRA Studio: Import Adapter"; the same code runs as `lora-studio import-adapter`.
+// ---------------------------------------------------------------------------------------------
+
+export interface AdapterImportParams {
+    /** The PEFT folder: adapter_config.json + adapter_model.safetensors. */
+    peft: string;
+    /** The base GGUF the adapter is for; every shape is checked against it. */
+    model: string;
+    /** The GGUF LoRA to write (never an input). */
+    out: string;
+    /** Replace an existing file at `out` (ExportTargetExists otherwise). */
+    overwrite?: boolean;
+}
+
+export interface AdapterImportResult {
+    path: string;
+    arch: string;
+    /** LoRA pairs written. */
+    pairs: number;
+    /** adapter.lora.alpha written. */
+    alpha: number;
+    /** E.g. the config names another Hugging Face model than the GGUF records. */
+    warnings: string[];
+}
+
+/**
+ * Sent by the extension. A folder that cannot be imported (DoRA, modules_to_save, embeddings, biases, unknown modules,
+ * a lying safetensors header, an adapter for another base) fails with InvalidParams naming the file and the field.
+ * Gated by workspace trust; needs no native engine.
+ */
+export namespace AdapterImportRequest {
+    export const method = "adapter/import" as const;
+    export const type = new RequestType<AdapterImportParams, AdapterImportResult, SidecarErrorData>(method);
 }
 
 // ---------------------------------------------------------------------------------------------

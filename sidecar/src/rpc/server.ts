@@ -29,6 +29,7 @@ import { registerChatHandlers } from "./chatHandlers";
 import { registerEvalHandlers } from "./evalHandlers";
 import { registerExportHandlers } from "./exportHandlers";
 import { registerImportHandlers } from "./importHandlers";
+import { registerImportAdapterHandlers } from "./importAdapterHandlers";
 
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
@@ -152,6 +153,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
     // Dataset import reads and writes files only (no model, no engine): it works in an untrusted workspace too.
     registerImportHandlers(connection, { requireSession: () => void requireSession() });
+    registerImportAdapterHandlers(connection, { requireTrust: () => void requireTrust() });
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {
