@@ -7,8 +7,9 @@
 // The engine writes the adapter (llama_adapter_lora_save); stampBaseFingerprint rewrites it with the three keys,
 // atomically, and is meant to run on the saved file before it is renamed into place.
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { basename } from "node:path";
+import { readExactly } from "./readExactly";
 import { readGguf, readTensorBytes, writeGguf, type GgufFile, type GgufTensorToWrite, type GgufValue } from "../gguf";
 
 export const FINGERPRINT_KEYS = {
@@ -35,16 +36,9 @@ function kvText(file: GgufFile, key: string): string | undefined {
 }
 
 function readRange(path: string, position: number, length: number): Buffer {
-    const out = Buffer.alloc(length);
     const fd = openSync(path, "r");
     try {
-        let got = 0;
-        while (got < length) {
-            const n = readSync(fd, out, got, length - got, position + got);
-            if (n === 0) break;
-            got += n;
-        }
-        return out.subarray(0, got);
+        return readExactly(fd, length, position);
     } finally {
         closeSync(fd);
     }

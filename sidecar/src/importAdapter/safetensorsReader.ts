@@ -4,7 +4,8 @@
 // lies about its sizes would otherwise read another tensor's bytes (or past the file) as weights: every tensor's
 // offsets lie inside the data section, its byte count is its shape × its dtype's size, no two tensors overlap and no
 // byte of the data section belongs to none. Each problem names the file and the tensor (or header field).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { readExactly } from "../adapters/readExactly";
 import { bf16BitsToF32, f16BitsToF32 } from "../gguf";
 import { AdapterImportError } from "./errors";
 
@@ -26,17 +27,6 @@ export interface SafetensorsEntry {
 export interface SafetensorsFile {
     path: string;
     entries: Map<string, SafetensorsEntry>;
-}
-
-function readExactly(fd: number, length: number, position: number): Buffer {
-    const out = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-        const n = readSync(fd, out, got, length - got, position + got);
-        if (n === 0) break;
-        got += n;
-    }
-    return out.subarray(0, got);
 }
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
