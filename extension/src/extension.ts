@@ -7,6 +7,7 @@ import { activateStartWizard } from "./training/startWizard";
 import { activateChat } from "./chat/commands";
 import { activateEval } from "./eval/commands";
 import { activateExport } from "./export/commands";
+import { activateModels } from "./models/commands";
 import { createSidecarSupervisor } from "./sidecar/vscodeSupervisor";
 import type { SidecarSupervisor } from "./sidecar/supervisor";
 
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
     activateChat(context, sidecar);
     activateEval(context, sidecar);
     activateExport(context, sidecar);
+    activateModels(context, sidecar);
 }
 
 export async function deactivate(): Promise<void> {

@@ -28,6 +28,7 @@ import { TrainingRunService } from "../training/runService";
 import { registerChatHandlers } from "./chatHandlers";
 import { registerEvalHandlers } from "./evalHandlers";
 import { registerExportHandlers } from "./exportHandlers";
+import { registerModelHandlers } from "./modelHandlers";
 
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
@@ -149,6 +150,9 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     const chat = registerChatHandlers(connection, { requireSession: () => void requireSession(), requireEngine: () => void requireTrust() });
     const evaluation = registerEvalHandlers(connection, { requireEngine: () => void requireTrust(), runStore: () => requireSession().runStore });
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
+
+    // Base models (issue 14): listing reads headers only; pulling writes a download, so it needs trust, not the engine.
+    registerModelHandlers(connection, { requireSession: () => void requireSession(), requireTrust: () => void requireTrust(), capabilities: () => requireSession().probe.capabilities, workspaceRoot });
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {
