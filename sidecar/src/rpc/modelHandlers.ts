@@ -95,7 +95,9 @@ function progressSender(connection: MessageConnection, pullId: string): (p: Pull
     };
 }
 
-export async function pullModelRequest(connection: MessageConnection, params: ModelsPullParams, token: CancellationToken, context: ModelHandlerContext): Promise<ModelsPullResult> {
+export async function pullModelRequest(
+    connection: MessageConnection, params: ModelsPullParams, token: CancellationToken, context: ModelHandlerContext, inFlight: Set<AbortController>
+): Promise<ModelsPullResult> {
     context.requireTrust();
     if (typeof params?.uri !== "string" || params.uri.trim() === "") {
         throw sidecarError(SidecarErrorCode.InvalidParams, `models/pull: "uri" must be a non-empty string`, PULL_HINTS["bad-uri"]);
@@ -107,6 +109,7 @@ export async function pullModelRequest(connection: MessageConnection, params: Mo
     const dir = chosen ?? nodeLlamaCppModelsFolder(location);
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
+    inFlight.add(controller);
     try {
         const result = await pullModel({ uri, dir, signal: controller.signal, onProgress: progressSender(connection, params.pullId) });
         const model = { source: chosen ? "modelsFolder" as const : "node-llama-cpp" as const, name: basename(result.path), path: result.path, readable: true as const, facts: result.facts };
@@ -115,11 +118,15 @@ export async function pullModelRequest(connection: MessageConnection, params: Mo
         if (error instanceof ModelPullError) throw pullFailure(error);
         throw error;
     } finally {
+        inFlight.delete(controller);
         subscription.dispose();
     }
 }
 
-export function registerModelHandlers(connection: MessageConnection, context: ModelHandlerContext): void {
+/** `cancelAll` (on shutdown) stops every pull as a cancel does: each partial file stays for the next pull to resume. */
+export function registerModelHandlers(connection: MessageConnection, context: ModelHandlerContext): { cancelAll(): void } {
+    const inFlight = new Set<AbortController>();
     connection.onRequest(ModelsListRequest.type, (params) => listModels(params, context));
-    connection.onRequest(ModelsPullRequest.type, (params, token) => pullModelRequest(connection, params, token, context));
+    connection.onRequest(ModelsPullRequest.type, (params, token) => pullModelRequest(connection, params, token, context, inFlight));
+    return { cancelAll: () => inFlight.forEach((c) => c.abort()) };
 }

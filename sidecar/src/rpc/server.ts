@@ -121,6 +121,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         await training.cancelAll();
         await chat.closeAll();
         await evaluation.cancelAll();
+        models.cancelAll();
         await options.onShutdown?.();
     });
 
@@ -152,7 +153,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     registerExportHandlers(connection, { requireEngine, engine: () => requireSession().probe.engine as Engine, runStore: () => requireSession().runStore, workspaceRoot });
 
     // Base models (issue 14): listing reads headers only; pulling writes a download, so it needs trust, not the engine.
-    registerModelHandlers(connection, { requireSession: () => void requireSession(), requireTrust: () => void requireTrust(), capabilities: () => requireSession().probe.capabilities, workspaceRoot });
+    const models = registerModelHandlers(connection, { requireSession: () => void requireSession(), requireTrust: () => void requireTrust(), capabilities: () => requireSession().probe.capabilities, workspaceRoot });
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {
