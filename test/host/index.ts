@@ -13,6 +13,7 @@ import "./suites/harnessSelfCheck";
 import "./suites/datasets";
 import "./suites/startWizard";
 import "./suites/export";
+import "./suites/chooseBaseModel";
 
 export async function run(): Promise<void> {
     const selection = (process.env.LORA_STUDIO_HOST_SUITES ?? "").split(",").map((s) => s.trim()).filter(Boolean);

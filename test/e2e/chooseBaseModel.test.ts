@@ -1,0 +1,42 @@
+// "LoRA Studio: Choose Base Model" in a real VS Code (code-server + Chromium): the in-host chooseBaseModel suite runs
+// the command with a scripted pick over a real workspace, the real sidecar and a fake Ollama store (OLLAMA_MODELS, a
+// manifest naming the tiny model's blob as `llama3.2:1b`), and checks the setting it writes.
+// Screenshot: test-results/e2e/choose-base-model/after-choose.png.
+import * as assert from "node:assert/strict";
+import { test } from "node:test";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeFailures } from "../host/report";
+import { fixturePath } from "../oracle/fixtures";
+import { withSession } from "./harness/session";
+
+/** An Ollama store with one model, as `ollama pull` lays it out: a manifest under its name, the GGUF as a blob. */
+function fakeOllamaStore(model: string): string {
+    const store = mkdtempSync(join(tmpdir(), "e2e-ollama-"));
+    const digest = createHash("sha256").update(readFileSync(model)).digest("hex");
+    mkdirSync(join(store, "blobs"), { recursive: true });
+    copyFileSync(model, join(store, "blobs", `sha256-${digest}`));
+    const manifests = join(store, "manifests", "registry.ollama.ai", "library", "llama3.2");
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(join(manifests, "1b"), JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: "application/vnd.ollama.image.model", digest: `sha256:${digest}` }] }));
+    return store;
+}
+
+test("in-host Choose Base Model: found models by source and the catalogue are offered; the pick sets loraStudio.baseModel", async () => {
+    const model = fixturePath("tiny-f32.gguf");
+    const store = fakeOllamaStore(model);
+    try {
+        await withSession({ name: "choose-base-model", hostSuites: ["chooseBaseModel"], env: { LORA_STUDIO_TEST_TINY_MODEL: model, OLLAMA_MODELS: store } }, async (session) => {
+            const { exitCode, report } = await session.hostTestsResult();
+            await session.screenshot("after-choose");
+            assert.ok(report, `the in-host run wrote no report (exit code ${exitCode}).\ncode-server output:\n${session.serverOutput}`);
+            assert.equal(report.failed, 0, describeFailures(report));
+            assert.equal(report.passed, 2);
+            assert.equal(exitCode, 0);
+        });
+    } finally {
+        rmSync(store, { recursive: true, force: true });
+    }
+});
