@@ -1,9 +1,10 @@
 // "LoRA Studio: Choose Base Model" in a real extension host: the real sidecar lists the workspace's GGUFs and the
 // Ollama store that OLLAMA_MODELS names (test/e2e/chooseBaseModel.test.ts makes one holding the tiny model as
 // `llama3.2:1b`), with the catalogue's models not downloaded; only the quick pick is scripted (the command's seam).
-// Picking a model sets the workspace's loraStudio.baseModel; picking an unreadable file is refused with the reason.
+// Picking a model sets the workspace's loraStudio.baseModel; picking an unreadable file is refused with the reason;
+// picking a catalogue model downloads it from the hub that HF_ENDPOINT names (the E2E test's server on 127.0.0.1).
 import * as assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import { suite } from "../harness";
@@ -73,6 +74,23 @@ suite("chooseBaseModel", (test) => {
             assert.equal(baseModelSetting(), `models/${tag}.gguf`, "the setting is unchanged");
         } finally {
             await vscode.workspace.getConfiguration("loraStudio").update("baseModel", undefined, vscode.ConfigurationTarget.Workspace);
+        }
+    }, { timeoutMs: 120_000 });
+
+    test("a catalogue model downloads into loraStudio.modelsFolder with a progress notification, then becomes the base model", async () => {
+        const config = vscode.workspace.getConfiguration("loraStudio");
+        assert.ok(process.env.HF_ENDPOINT?.startsWith("http://127.0.0.1:"), "the E2E test serves the hub on 127.0.0.1");
+        await config.update("modelsFolder", "downloads", vscode.ConfigurationTarget.Workspace);
+        try {
+            const chosen = await vscode.commands.executeCommand<string | undefined>(COMMAND, scripted("Qwen2.5-0.5B-Instruct"));
+            assert.equal(chosen, "downloads/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", "relative to the workspace, where the modelsFolder setting points");
+            assert.equal(baseModelSetting(), chosen);
+            const tiny = readFileSync(process.env.LORA_STUDIO_TEST_TINY_MODEL!);
+            assert.ok(readFileSync(join(folder, chosen)).equals(tiny), "the served file was downloaded whole");
+            assert.deepEqual(readdirSync(join(folder, "downloads")), ["Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"], "no partial is left");
+        } finally {
+            await config.update("modelsFolder", undefined, vscode.ConfigurationTarget.Workspace);
+            await config.update("baseModel", undefined, vscode.ConfigurationTarget.Workspace);
         }
     }, { timeoutMs: 120_000 });
 }, { onlyWhenSelected: true });
