@@ -61,3 +61,15 @@ test("in-host Choose Base Model: found models by source and the catalogue are of
         rmSync(store, { recursive: true, force: true });
     }
 });
+
+test("in-host Choose Base Model in Restricted Mode: listed, but not chosen", async () => {
+    const env = { LORA_STUDIO_TEST_TINY_MODEL: fixturePath("tiny-f32.gguf") };
+    await withSession({ name: "choose-base-model-untrusted", hostSuites: ["chooseBaseModelUntrusted"], workspaceTrust: true, env }, async (session) => {
+        const { exitCode, report } = await session.hostTestsResult();
+        await session.screenshot("restricted-mode");
+        assert.ok(report, `the in-host run wrote no report (exit code ${exitCode}).\ncode-server output:\n${session.serverOutput}`);
+        assert.equal(report.failed, 0, describeFailures(report));
+        assert.equal(report.passed, 1);
+        assert.equal(exitCode, 0);
+    });
+});

@@ -94,3 +94,19 @@ suite("chooseBaseModel", (test) => {
         }
     }, { timeoutMs: 120_000 });
 }, { onlyWhenSelected: true });
+
+/** Run by test/e2e/chooseBaseModel.test.ts in a session with Workspace Trust on and the folder not trusted. */
+suite("chooseBaseModelUntrusted", (test) => {
+    test("in Restricted Mode the models are listed, but choosing one is refused and sets nothing", async () => {
+        await activateExtensionUnderTest();
+        assert.equal(vscode.workspace.isTrusted, false, "the session opened the folder in Restricted Mode");
+        const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+        mkdirSync(join(folder, "models"), { recursive: true });
+        copyFileSync(process.env.LORA_STUDIO_TEST_TINY_MODEL!, join(folder, "models", "untrusted.gguf"));
+        const ui = scripted("models/untrusted.gguf");
+        const chosen = await vscode.commands.executeCommand<string | undefined>(COMMAND, ui);
+        assert.ok(ui.shown.some((i) => i.label === "models/untrusted.gguf"), "listing reads headers only, so it works");
+        assert.equal(chosen, undefined);
+        assert.equal(baseModelSetting(), undefined);
+    }, { timeoutMs: 120_000 });
+}, { onlyWhenSelected: true });
