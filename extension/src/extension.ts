@@ -9,6 +9,7 @@ import { activateEval } from "./eval/commands";
 import { activateExport } from "./export/commands";
 import { activateImport } from "./import/commands";
 import { activateImportAdapter } from "./importAdapter/commands";
+import { activateModels } from "./models/commands";
 import { createSidecarSupervisor } from "./sidecar/vscodeSupervisor";
 import type { SidecarSupervisor } from "./sidecar/supervisor";
 
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     activateExport(context, sidecar);
     activateImport(context, sidecar);
     activateImportAdapter(context, sidecar);
+    activateModels(context, sidecar);
 }
 
 export async function deactivate(): Promise<void> {

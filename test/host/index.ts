@@ -15,6 +15,7 @@ import "./suites/startWizard";
 import "./suites/export";
 import "./suites/import";
 import "./suites/importAdapter";
+import "./suites/chooseBaseModel";
 
 export async function run(): Promise<void> {
     const selection = (process.env.LORA_STUDIO_HOST_SUITES ?? "").split(",").map((s) => s.trim()).filter(Boolean);

@@ -7,6 +7,7 @@ import { describeError } from "../errorMessage";
 import { uriExists } from "../workspaceFs";
 import { trustedOrExplain } from "../workspaceTrust";
 import { runConfigEditorSchemaUri } from "./runConfigSchemaUri";
+import { pickBaseModel } from "../models/wizardModelStep";
 import { RunEstimateRequest, type RunEstimateResult, type TrainingPresetId } from "../../../sidecar/src/protocol/sidecar";
 import { TRAINING_PRESET_IDS, TRAINING_PRESETS } from "../../../sidecar/src/training/presets";
 import type { SidecarSupervisor } from "../sidecar/supervisor";
@@ -50,15 +51,14 @@ async function workspaceFiles(glob: string): Promise<vscode.Uri[]> {
     return found.sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b)));
 }
 
+/** The extra items, then the workspace's matches not among them. */
+function fileItems(files: readonly vscode.Uri[], extra: readonly WizardItem[]): WizardItem[] {
+    return [...extra, ...files.filter((f) => !extra.some((e) => e.value === f.fsPath)).map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f.fsPath }))];
+}
+
 /** A file from the workspace's matches, the extra items, or Browse…; undefined when the user escapes. */
-async function pickFile(
-    ui: WizardUi, step: string, files: readonly vscode.Uri[], extra: readonly WizardItem[], filters: Record<string, string[]>,
-    decorate: (item: WizardItem) => WizardItem = (item) => item
-): Promise<string | undefined> {
-    const items: WizardItem[] = [
-        ...[...extra, ...files.filter((f) => !extra.some((e) => e.value === f.fsPath)).map((f) => ({ label: vscode.workspace.asRelativePath(f), value: f.fsPath }))].map(decorate),
-        { label: BROWSE, value: BROWSE }
-    ];
+async function pickFile(ui: WizardUi, step: string, files: readonly vscode.Uri[], extra: readonly WizardItem[], filters: Record<string, string[]>): Promise<string | undefined> {
+    const items: WizardItem[] = [...fileItems(files, extra), { label: BROWSE, value: BROWSE }];
     const picked = await ui.pick(step, items, files.length === 0 && extra.length === 0 ? "None in the workspace: Browse…" : "Type to filter");
     if (!picked) return undefined;
     if (picked.value !== BROWSE) return picked.value;
@@ -141,7 +141,8 @@ export async function startTrainingWizard(extensionUri: vscode.Uri, sidecar: Sid
     const title = (n: number, what: string): string => `Start Training (${n}/4): ${what}`;
     const dataset = await pickFile(ui, title(1, "training data"), await workspaceFiles("**/*.jsonl"), [], { "JSON Lines": ["jsonl"] });
     if (!dataset) return undefined;
-    const model = await pickFile(ui, title(2, "base model (GGUF)"), await workspaceFiles("**/*.gguf"), configuredModel(folder), { GGUF: ["gguf"] }, markTrainability);
+    const workspaceModels = fileItems(await workspaceFiles("**/*.gguf"), configuredModel(folder)).map(markTrainability);
+    const model = await pickBaseModel(ui, sidecar, title(2, "base model (GGUF)"), workspaceModels, () => ui.browse(title(2, "base model (GGUF)"), { GGUF: ["gguf"] }));
     if (!model) return undefined;
     const refused = untrainableReason(model);
     if (refused !== undefined) {

@@ -1,6 +1,6 @@
 // `lora-studio models list|pull`: the base models on this machine (models/discover.ts) and the catalogue's downloads
-// (models/catalogue.ts, models/pull.ts). Flags are declared once, in the schemas below (CLI-only for now; the editor's
-// "Choose Base Model" will take the same fields over RPC).
+// (models/catalogue.ts, models/pull.ts). Flags are declared once, in the schemas below (CLI-only: the editor's
+// "Choose Base Model" sends its own fields, the modelsFolder setting and a preset, as models/list and models/pull).
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { catalogueEntry, catalogueNotOnDisk, type CatalogueEntry } from "../models/catalogue";

@@ -151,8 +151,8 @@ export class SidecarSupervisor implements Disposable {
         const timeoutMs = options?.timeoutMs ?? TIMEOUTS_BY_METHOD_MS[type.method] ?? this.timing.requestTimeoutMs;
         const result = await this.request(child, type.method, timeoutMs, true, () =>
             takesParams
-                ? child.connection.sendRequest(type as RequestType<P, R, unknown>, params as P)
-                : child.connection.sendRequest(type as RequestType0<R, unknown>)
+                ? child.connection.sendRequest(type as RequestType<P, R, unknown>, params as P, ...(options?.token ? [options.token] : []))
+                : child.connection.sendRequest(type as RequestType0<R, unknown>, ...(options?.token ? [options.token] : []))
         );
         this.trackStartedRun(child, type.method, result);
         return result;

@@ -2,8 +2,9 @@
 // with units, so the vscode adapter, the tests and the docs all name the same numbers.
 
 import type { InitializeParams } from "../protocol/sidecar";
-import { DatasetPrepareRequest, RunCancelRequest, RunResumeRequest, RunStartRequest } from "../protocol/sidecar";
+import { DatasetPrepareRequest, ModelsListRequest, ModelsPullRequest, RunCancelRequest, RunResumeRequest, RunStartRequest } from "../protocol/sidecar";
 import type { ProcessApis } from "./processApis";
+import type { CancellationToken } from "vscode-jsonrpc";
 
 /** Engine probing may load a native library and enumerate GPUs. */
 export const INITIALIZE_TIMEOUT_MS = 60_000;
@@ -15,6 +16,13 @@ export const DATASET_PREPARE_TIMEOUT_MS = 10 * 60_000;
 export const RUN_START_TIMEOUT_MS = 5 * 60_000;
 /** Cancel writes a checkpoint and the adapter before it answers. */
 export const RUN_CANCEL_TIMEOUT_MS = 2 * 60_000;
+/** models/list reads every GGUF header it finds (hundreds of files in a large Hugging Face cache). */
+export const MODELS_LIST_TIMEOUT_MS = 2 * 60_000;
+/**
+ * models/pull answers when a multi-GB download ends: progress notifications show it alive, and the user cancels it
+ * (the request's token), so only a day of silence counts as hung.
+ */
+export const MODELS_PULL_TIMEOUT_MS = 24 * 60 * 60_000;
 /** Shutdown checkpoints running runs before it answers. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** After stdin closes, how long the sidecar may take to exit before it is killed. */
@@ -30,7 +38,9 @@ export const TIMEOUTS_BY_METHOD_MS: Readonly<Record<string, number>> = {
     [DatasetPrepareRequest.method]: DATASET_PREPARE_TIMEOUT_MS,
     [RunStartRequest.method]: RUN_START_TIMEOUT_MS,
     [RunResumeRequest.method]: RUN_START_TIMEOUT_MS,
-    [RunCancelRequest.method]: RUN_CANCEL_TIMEOUT_MS
+    [RunCancelRequest.method]: RUN_CANCEL_TIMEOUT_MS,
+    [ModelsListRequest.method]: MODELS_LIST_TIMEOUT_MS,
+    [ModelsPullRequest.method]: MODELS_PULL_TIMEOUT_MS
 };
 
 export function restartDelayMs(attempt: number, baseDelayMs: number = RESTART_BASE_DELAY_MS): number {
@@ -118,4 +128,6 @@ export interface SidecarSupervisorOptions {
 export interface RequestOptions {
     /** Overrides the method's default timeout. */
     timeoutMs?: number;
+    /** Cancels the request ($/cancelRequest); the sidecar still answers (e.g. models/pull with "cancelled"). */
+    token?: CancellationToken;
 }

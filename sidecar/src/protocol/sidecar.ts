@@ -7,6 +7,7 @@
 // This module must stay free of node, vscode and native imports: it is bundled into both processes.
 
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
+import type { FoundModel, SearchedFolder } from "./models";
 
 /** Bump on any incompatible change to a message below. */
 export const PROTOCOL_VERSION = 4;
@@ -67,6 +68,8 @@ export const SidecarErrorCode = {
     ImportTargetExists: -32060,
     /** A row of the input cannot be read or converted; the message names file, row and column, `data.importPlace` too. */
     ImportRowInvalid: -32061,
+    /** models/pull failed or was cancelled: `data.pullProblem` says how, `data.partialFile` names a kept partial. */
+    ModelPullFailed: -32062,
     /** Parameters failed validation; the message names the field. */
     InvalidParams: -32602
 } as const;
@@ -1064,4 +1067,95 @@ export interface ImportPlace {
 export interface SidecarErrorData {
     /** ImportRowInvalid: the row. */
     importPlace?: ImportPlace;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base models (issue 14): "LoRA Studio: Choose Base Model" and the wizard's model step; the same core as
+// `lora-studio models list|pull` (sidecar/src/models/). Needs no engine; pulling needs a trusted workspace.
+// ---------------------------------------------------------------------------------------------
+
+export interface ModelsListParams {
+    /** loraStudio.modelsFolder: searched as its own source. Empty or absent: downloads go to node-llama-cpp's folder. */
+    modelsFolder?: string;
+    /** The preset of the catalogue's memory estimates; default: the one detected for this machine. */
+    preset?: TrainingPresetId;
+}
+
+/** A catalogue model that is not on disk, with what it costs before anything downloads. */
+export interface CatalogueOffer {
+    id: string;
+    label: string;
+    /** `hf:<org>/<repo>/<file>.gguf`: what models/pull takes. */
+    uri: string;
+    /** ≈ the download's size, as its repository listed it. */
+    downloadBytes: number;
+    parameters: number;
+    contextLength: number;
+    architecture: string;
+    /** Training it with `ModelsListResult.preset` (sidecar/src/models/catalogueEstimate.ts). */
+    memory: { totalBytes: number; presetMemoryBytes: number; fits: boolean };
+}
+
+export interface ModelsListResult {
+    /** Every GGUF found (readable or not, with the reason), grouped by source in MODEL_SOURCES order. */
+    models: FoundModel[];
+    searched: SearchedFolder[];
+    /** Where models/pull downloads to when given this list's modelsFolder (absolute). */
+    downloadFolder: string;
+    preset: TrainingPresetId;
+    notDownloaded: CatalogueOffer[];
+}
+
+/** Sent by the extension: the base models on this machine and the catalogue's others. Reads headers only. */
+export namespace ModelsListRequest {
+    export const method = "models/list" as const;
+    export const type = new RequestType<ModelsListParams, ModelsListResult, SidecarErrorData>(method);
+}
+
+export interface ModelsPullParams {
+    /** `hf:<org>/<repo>/<file>.gguf`, an https:// or http:// URL of a .gguf file, or a catalogue id. */
+    uri: string;
+    /** The models folder (created when missing); absent: node-llama-cpp's (~/.node-llama-cpp/models). */
+    dir?: string;
+    /** Chosen by the client; echoed in every models/pullProgress of this pull. */
+    pullId: string;
+}
+
+export interface ModelsPullResult {
+    path: string;
+    /** The finished file's header, checked as a readable GGUF before it is answered. */
+    model: FoundModel;
+    alreadyPresent: boolean;
+    /** Bytes taken over from an earlier, interrupted or cancelled pull. */
+    resumedFrom: number;
+}
+
+/**
+ * Sent by the extension. Cancel it with the request's CancellationToken ($/cancelRequest): the answer is then a
+ * ModelPullFailed error with pullProblem "cancelled", and the partial file stays for the next pull to resume.
+ */
+export namespace ModelsPullRequest {
+    export const method = "models/pull" as const;
+    export const type = new RequestType<ModelsPullParams, ModelsPullResult, SidecarErrorData>(method);
+}
+
+export interface ModelsPullProgressParams {
+    pullId: string;
+    downloadedBytes: number;
+    /** 0 while unknown. */
+    totalBytes: number;
+    resumedFrom: number;
+}
+
+/** Sent by the sidecar while a models/pull downloads: once per whole percent (per MB when the size is unknown), and at the end. */
+export namespace ModelsPullProgressNotification {
+    export const method = "models/pullProgress" as const;
+    export const type = new NotificationType<ModelsPullProgressParams>(method);
+}
+
+export interface SidecarErrorData {
+    /** ModelPullFailed: "bad-uri", "http", "not-gguf", "cancelled", "interrupted" or "io" (models/pull.ts). */
+    pullProblem?: string;
+    /** ModelPullFailed: the kept partial download, which pulling the same URI again resumes. */
+    partialFile?: string;
 }

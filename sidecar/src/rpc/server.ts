@@ -30,6 +30,7 @@ import { registerEvalHandlers } from "./evalHandlers";
 import { registerExportHandlers } from "./exportHandlers";
 import { registerImportHandlers } from "./importHandlers";
 import { registerImportAdapterHandlers } from "./importAdapterHandlers";
+import { registerModelHandlers } from "./modelHandlers";
 
 export interface SidecarServerOptions {
     loadEngine: EngineLoader;
@@ -122,6 +123,7 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
         await training.cancelAll();
         await chat.closeAll();
         await evaluation.cancelAll();
+        models.cancelAll();
         await options.onShutdown?.();
     });
 
@@ -154,6 +156,9 @@ export function registerSidecarServer(connection: MessageConnection, options: Si
     // Dataset import reads and writes files only (no model, no engine): it works in an untrusted workspace too.
     registerImportHandlers(connection, { requireSession: () => void requireSession() });
     registerImportAdapterHandlers(connection, { requireTrust: () => void requireTrust() });
+
+    // Base models (issue 14): listing reads headers only; pulling writes a download, so it needs trust, not the engine.
+    const models = registerModelHandlers(connection, { requireSession: () => void requireSession(), requireTrust: () => void requireTrust(), capabilities: () => requireSession().probe.capabilities, workspaceRoot });
 
     function log(level: LogLevel, message: string): void {
         void connection.sendNotification(LogNotification.type, { level, message }).catch(() => {

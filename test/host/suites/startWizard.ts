@@ -99,6 +99,7 @@ suite("startWizard", (test) => {
             assert.match(datasets!.title, /1\/4/);
             assert.ok(datasets!.items.some((i) => i.label === `${tag}.jsonl`), "workspace *.jsonl files are offered");
             assert.ok(models!.items.at(-1)!.label.includes("Browse"), "Browse… is offered for the model");
+            assert.ok(models!.items.at(-2)!.label.includes("Download a model"), "the catalogue is offered through Download a model… (Choose Base Model's download)");
             assert.deepEqual(presets!.items.map((i) => i.value).sort(), ["cpu", "gpu-12gb", "gpu-24gb", "gpu-6gb"]);
             if (process.env.LORA_STUDIO_TEST_TINY_MODEL) {
                 assert.match(presets!.items[0]!.description ?? "", /detected/, "the detected preset comes first");
