@@ -9,8 +9,8 @@
 import { NotificationType, RequestType, RequestType0 } from "vscode-jsonrpc";
 import type { FoundModel, SearchedFolder } from "./models";
 
-/** Bump on any incompatible change to a message below. */
-export const PROTOCOL_VERSION = 4;
+/** Bump on any incompatible change to a message below. 5: export/run gained the Axolotl format and fields; import, adapter/import and models messages. */
+export const PROTOCOL_VERSION = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
