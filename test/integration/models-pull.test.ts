@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -159,6 +159,16 @@ test("a 404 is reported with its status and URL, and leaves nothing behind", asy
     assert.equal(r.code, 1);
     assert.match(r.stderr, /not found \(HTTP 404 Not Found from http:\/\/127\.0\.0\.1:\d+\/nowhere\/missing\.gguf\)/);
     assert.deepEqual(readdirSync(dir), []);
+});
+
+test("a full disk (faked: the partial is a link to /dev/full, whose every write fails with ENOSPC) fails cleanly and removes the partial", { skip: existsSync("/dev/full") ? false : "no /dev/full on this system" }, async () => {
+    // A real full filesystem would need a mount, which a test cannot make; /dev/full is the kernel's own ENOSPC.
+    const dir = freshDir("full");
+    symlinkSync("/dev/full", join(dir, "model.gguf.partial"));
+    const r = await pull([`${base}/plain/model.gguf`, "--dir", dir]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cannot write .*model\.gguf\.partial: no space left on device; the partial file was removed/);
+    assert.deepEqual(readdirSync(dir), [], "neither the partial nor a model is left");
 });
 
 test("a body that is not GGUF is deleted and reported", async () => {

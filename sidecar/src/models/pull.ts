@@ -13,7 +13,8 @@
 // - not a GGUF (an HTML error page, a login wall): the partial is deleted and the reason reported;
 // - HTTP 404 / 401 / 403 / other: reported with the status and URL; no partial is left;
 // - a dropped connection or a killed process: the partial stays, and pulling the same URI again resumes it;
-// - cancel (AbortSignal; the CLI's Ctrl+C): the partial stays, resumable the same way.
+// - cancel (AbortSignal; the CLI's Ctrl+C): the partial stays, resumable the same way;
+// - a write that fails (a full disk): the partial is removed, freeing its space, and the cause reported.
 // `hf:<org>/<repo>/<path>.gguf` resolves to <endpoint>/<org>/<repo>/resolve/main/<path>, where the endpoint is
 // $HF_ENDPOINT (huggingface_hub's variable for a mirror), else https://huggingface.co; $HF_TOKEN, when set, is sent to
 // that endpoint only (gated models), never to the CDN it redirects to.
@@ -215,8 +216,11 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
             });
             res.on("aborted", () => stop(new ModelPullError("interrupted", `${options.uri}: the connection was lost after ${downloadedBytes} bytes; pulling again resumes from ${partial}`, partial)));
             res.on("error", (error) => stop(options.signal?.aborted ? cancelled() : new ModelPullError("interrupted", `${options.uri}: the download failed after ${downloadedBytes} bytes (${error.message}); pulling again resumes from ${partial}`, partial)));
-            out.on("error", (error) => {
-                failure ??= new ModelPullError("io", `${options.uri}: cannot write ${partial}: ${error.message}`, partial);
+            out.on("error", (error: NodeJS.ErrnoException) => {
+                // A write that fails (a full disk above all) removes the partial: keeping it would hold on to the
+                // space the user must free, and a resume could not write the rest either.
+                const cause = error.code === "ENOSPC" ? "no space left on device" : error.message;
+                failure ??= new ModelPullError("io", `${options.uri}: cannot write ${partial}: ${cause}; the partial file was removed`);
                 res.destroy();
             });
             out.on("close", () => {
@@ -228,6 +232,10 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
             });
             res.pipe(out);
         }).catch((error: unknown) => {
+            if (error instanceof ModelPullError && error.problem === "io") {
+                rmSync(partial, { force: true });
+                throw error;
+            }
             if (options.signal?.aborted) throw cancelled();
             throw error;
         });
